@@ -156,6 +156,15 @@ class TestLocation:
         raw["coordinates"]["latitude"] = "51.04"
         assert rejects(ocpi.Location, raw).errors()[0]["type"] == "string_pattern_mismatch"
 
+    def test_full_precision_coordinates_beyond_declared_length_accepted(self):
+        # Documented leniency: the spec's pattern admits 11/12 characters while the
+        # field is declared string(10)/string(11); the pattern governs.
+        raw = variant(
+            "location_example.json",
+            coordinates={"latitude": "-33.8688197", "longitude": "-151.2092955"},
+        )
+        assert ocpi.Location.model_validate(raw).coordinates.latitude == "-33.8688197"
+
     def test_regular_hours_needed_when_not_247(self):
         rejects(ocpi.Hours, {"twentyfourseven": False}, "regular_hours")
 

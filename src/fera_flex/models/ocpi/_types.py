@@ -222,14 +222,15 @@ def _one_decimal(value: float) -> float:
 OneDecimal = Annotated[float, Strict(), AllowInfNan(False), AfterValidator(_one_decimal)]
 """A number with at most one decimal (ChargingProfile limits)."""
 
-Latitude = Annotated[
-    str, Strict(), StringConstraints(max_length=10, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")
-]
+# The spec gives latitude string(10) and longitude string(11), but its own
+# patterns admit one character more (a sign, full integer digits and 7
+# decimals: "-33.8688197"). The pattern is the more specific rule and
+# rejecting such coordinates would drop real southern/western-hemisphere
+# feeds, so the pattern alone bounds the length (documented leniency).
+Latitude = Annotated[str, Strict(), StringConstraints(pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
 """GeoLocation latitude: a JSON string of decimal degrees with 5 to 7 decimals."""
 
-Longitude = Annotated[
-    str, Strict(), StringConstraints(max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")
-]
+Longitude = Annotated[str, Strict(), StringConstraints(pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")]
 """GeoLocation longitude: a JSON string of decimal degrees with 5 to 7 decimals."""
 
 LocalTime = Annotated[
