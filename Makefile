@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m fera_flex demo
+	$(PY) -m fera_flex demo examples/ocpi_site
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -23,7 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fera-flex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="summarise the bundled example data")
-    demo.add_argument("path", nargs="?", default=None, help="folder of OCPI JSON files")
+    demo.add_argument(
+        "path", help="folder with locations.json, sessions.json, charging_preferences.json"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from fera_flex._demo import run_demo

@@ -30,8 +30,8 @@ from numpy.typing import NDArray
 from fera_flex.errors import InputError
 
 __all__ = [
-    "W_PER_KW",
     "WH_PER_KWH",
+    "W_PER_KW",
     "current_a_from_kw",
     "kw_from_current_a",
     "kw_from_w",
@@ -172,10 +172,15 @@ def current_a_from_kw(
 
 def _ac_scale_kw_per_a(where: str, voltage_v: float, phases: int, power_factor: float) -> float:
     """Return kW per ampere per phase after checking the electrical parameters."""
-    if isinstance(phases, bool) or not isinstance(phases, (int, np.integer)) or phases not in (
-        1,
-        2,
-        3,
+    if (
+        isinstance(phases, bool)
+        or not isinstance(phases, (int, np.integer))
+        or phases
+        not in (
+            1,
+            2,
+            3,
+        )
     ):
         raise InputError(where, "phases", phases, "must be the integer 1, 2 or 3")
     if not _is_real(voltage_v) or not math.isfinite(voltage_v) or voltage_v <= 0:
@@ -196,9 +201,12 @@ def _finite(where: str, name: str, value: Quantity) -> Quantity:
             raise InputError(where, name, value, "must be finite")
         return float(value)
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
     except (TypeError, ValueError):
-        raise InputError(where, name, value, "must be a number or an array of numbers") from None
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise InputError(where, name, value, "must be a number or an array of numbers")
+    array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         raise InputError(where, name, value, "must contain only finite numbers")
     return array

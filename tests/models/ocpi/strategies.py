@@ -334,8 +334,10 @@ tariff = obj(
         "id": ci_string(36),
         "currency": string(3),
         "elements": st.lists(
-            obj({"price_components": st.lists(price_component, min_size=1, max_size=3)},
-                {"restrictions": restrictions}),
+            obj(
+                {"price_components": st.lists(price_component, min_size=1, max_size=3)},
+                {"restrictions": restrictions},
+            ),
             min_size=1,
             max_size=3,
         ),

@@ -88,9 +88,10 @@ def test_fixtures_are_byte_identical_to_shared_copy():
         pytest.skip("no shared/ocpi-examples beside this checkout to compare with")
     for path in EXAMPLES_DIR.iterdir():
         shared = SHARED_EXAMPLES / path.name
-        assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(
-            shared.read_bytes()
-        ).digest(), path.name
+        assert (
+            hashlib.sha256(path.read_bytes()).digest()
+            == hashlib.sha256(shared.read_bytes()).digest()
+        ), path.name
 
 
 @pytest.mark.parametrize("name", sorted(FULL_OBJECTS))

@@ -150,7 +150,9 @@ class TestLocation:
         assert error.errors()[0]["loc"] == ("evses", 0, "connectors")
 
     def test_latitude_is_a_string_with_decimals(self):
-        raw = variant("location_example.json", coordinates={"latitude": 51.0476, "longitude": "3.72994"})
+        raw = variant(
+            "location_example.json", coordinates={"latitude": 51.0476, "longitude": "3.72994"}
+        )
         error = rejects(ocpi.Location, raw)
         assert error.errors()[0]["loc"] == ("coordinates", "latitude")
         raw["coordinates"]["latitude"] = "51.04"
@@ -210,7 +212,8 @@ class TestTariff:
         rejects(ocpi.Tariff, raw, "end_date_time")
 
     @pytest.mark.parametrize(
-        ("low", "high"), [("min_kwh", "max_kwh"), ("min_power", "max_power"), ("min_duration", "max_duration")]
+        ("low", "high"),
+        [("min_kwh", "max_kwh"), ("min_power", "max_power"), ("min_duration", "max_duration")],
     )
     def test_restriction_ranges_not_empty(self, low, high):
         rejects(ocpi.TariffRestrictions, {low: 10, high: 10}, high, low)

@@ -1,5 +1,6 @@
-"""OCPI 2.2.1 information objects: Locations, Sessions, CDRs, Tariffs, Tokens,
-ChargingProfiles and the generic types.
+"""OCPI 2.2.1 information objects.
+
+Locations, Sessions, CDRs, Tariffs, Tokens, ChargingProfiles and the generic types.
 
 Python attributes are snake_case as on the wire. Unknown fields are kept and
 written back; absent optional fields are omitted from the JSON. DateTimes are
@@ -17,10 +18,33 @@ Examples
 '{"profile_type":"CHEAP","departure_time":"2024-03-01T17:00:00Z","energy_need":20.0}'
 """
 
-OCPI_VERSION = "2.2.1"
-
 from fera_flex.models.ocpi._types import ci_equal, format_datetime, parse_datetime
-
+from fera_flex.models.ocpi.cdrs import (
+    CDR,
+    CDR_DIMENSION_UNITS,
+    SESSION_ONLY_DIMENSIONS,
+    CdrDimension,
+    CdrLocation,
+    CdrToken,
+    ChargingPeriod,
+    SignedData,
+    SignedValue,
+)
+from fera_flex.models.ocpi.charging_profiles import (
+    ActiveChargingProfile,
+    ActiveChargingProfileResult,
+    ChargingProfile,
+    ChargingProfilePeriod,
+    ChargingProfileResponse,
+    ChargingProfileResult,
+    ClearProfileResult,
+    SetChargingProfile,
+)
+from fera_flex.models.ocpi.energy_mix import (
+    EnergyMix,
+    EnergySource,
+    EnvironmentalImpact,
+)
 from fera_flex.models.ocpi.enums import (
     AllowedType,
     AuthMethod,
@@ -53,11 +77,6 @@ from fera_flex.models.ocpi.generic import (
     DisplayText,
     Price,
 )
-from fera_flex.models.ocpi.energy_mix import (
-    EnergyMix,
-    EnergySource,
-    EnvironmentalImpact,
-)
 from fera_flex.models.ocpi.locations import (
     EVSE,
     PHASES_OF_POWER_TYPE,
@@ -73,27 +92,20 @@ from fera_flex.models.ocpi.locations import (
     RegularHours,
     StatusSchedule,
 )
-from fera_flex.models.ocpi.tariffs import (
-    PriceComponent,
-    Tariff,
-    TariffElement,
-    TariffRestrictions,
-)
-from fera_flex.models.ocpi.cdrs import (
-    CDR,
-    CDR_DIMENSION_UNITS,
-    SESSION_ONLY_DIMENSIONS,
-    CdrDimension,
-    CdrLocation,
-    CdrToken,
-    ChargingPeriod,
-    SignedData,
-    SignedValue,
+from fera_flex.models.ocpi.patch import (
+    apply_patch,
+    patch_location,
 )
 from fera_flex.models.ocpi.sessions import (
     ChargingPreferences,
     Session,
     check_preferences_for_session,
+)
+from fera_flex.models.ocpi.tariffs import (
+    PriceComponent,
+    Tariff,
+    TariffElement,
+    TariffRestrictions,
 )
 from fera_flex.models.ocpi.tokens import (
     AuthorizationInfo,
@@ -101,28 +113,20 @@ from fera_flex.models.ocpi.tokens import (
     LocationReferences,
     Token,
 )
-from fera_flex.models.ocpi.charging_profiles import (
-    ActiveChargingProfile,
-    ActiveChargingProfileResult,
-    ChargingProfile,
-    ChargingProfilePeriod,
-    ChargingProfileResponse,
-    ChargingProfileResult,
-    ClearProfileResult,
-    SetChargingProfile,
-)
 from fera_flex.models.ocpi.transport import (
     Response,
 )
-from fera_flex.models.ocpi.patch import (
-    apply_patch,
-    patch_location,
-)
+
+OCPI_VERSION = "2.2.1"
+"""The OCPI version these models implement."""
 
 __all__ = [
-    "ci_equal",
-    "format_datetime",
-    "parse_datetime",
+    "CDR",
+    "CDR_DIMENSION_UNITS",
+    "EVSE",
+    "OCPI_VERSION",
+    "PHASES_OF_POWER_TYPE",
+    "SESSION_ONLY_DIMENSIONS",
     "ActiveChargingProfile",
     "ActiveChargingProfileResult",
     "AdditionalGeoLocation",
@@ -130,8 +134,6 @@ __all__ = [
     "AuthMethod",
     "AuthorizationInfo",
     "BusinessDetails",
-    "CDR",
-    "CDR_DIMENSION_UNITS",
     "Capability",
     "CdrDimension",
     "CdrDimensionType",
@@ -153,7 +155,6 @@ __all__ = [
     "ConnectorType",
     "DayOfWeek",
     "DisplayText",
-    "EVSE",
     "EnergyContract",
     "EnergyMix",
     "EnergySource",
@@ -168,8 +169,6 @@ __all__ = [
     "ImageCategory",
     "Location",
     "LocationReferences",
-    "OCPI_VERSION",
-    "PHASES_OF_POWER_TYPE",
     "ParkingRestriction",
     "ParkingType",
     "PowerType",
@@ -178,9 +177,8 @@ __all__ = [
     "ProfileType",
     "PublishTokenType",
     "RegularHours",
-    "Response",
     "ReservationRestrictionType",
-    "SESSION_ONLY_DIMENSIONS",
+    "Response",
     "Session",
     "SessionStatus",
     "SetChargingProfile",
@@ -198,5 +196,8 @@ __all__ = [
     "WhitelistType",
     "apply_patch",
     "check_preferences_for_session",
+    "ci_equal",
+    "format_datetime",
+    "parse_datetime",
     "patch_location",
 ]

@@ -153,10 +153,10 @@ def _parse_datetime_text(text: str) -> datetime:
     if match is None:
         hint = ""
         if re.search(r"[+-]\d{2}:?\d{2}$", text):
-            hint = " (UTC offsets such as '+00:00' are not allowed: OCPI times are UTC, 'Z' or none)"
-        raise ValueError(
-            f"not an OCPI DateTime: expected YYYY-MM-DDThh:mm:ss[.fff][Z]{hint}"
-        )
+            hint = (
+                " (UTC offsets such as '+00:00' are not allowed: OCPI times are UTC, 'Z' or none)"
+            )
+        raise ValueError(f"not an OCPI DateTime: expected YYYY-MM-DDThh:mm:ss[.fff][Z]{hint}")
     year, month, day, hour, minute, second, fraction, _ = match.groups()
     fraction = fraction or ""
     if len(fraction.rstrip("0")) > _MAX_FRACTION_DIGITS:
@@ -166,8 +166,14 @@ def _parse_datetime_text(text: str) -> datetime:
     microsecond = int((fraction + "000000")[:6])
     try:
         return datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second),
-            microsecond, tzinfo=timezone.utc,
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            microsecond,
+            tzinfo=timezone.utc,
         )
     except ValueError as err:
         raise ValueError(f"not a valid calendar date/time: {err}") from None

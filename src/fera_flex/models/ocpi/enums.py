@@ -1,5 +1,6 @@
-"""Every enum of OCPI 2.2.1 used by the Locations, Sessions, CDRs, Tariffs, Tokens and
-ChargingProfiles modules.
+"""Every OCPI 2.2.1 enum of the modules fera_flex models.
+
+Locations, Sessions, CDRs, Tariffs, Tokens and ChargingProfiles.
 
 All are closed enums in 2.2.1 and match case-sensitively (``IEC_60309_2_single_16``
 has lower-case letters; input is never upper-cased).
