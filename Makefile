@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m fera_flex demo examples/ocpi_site
+	$(PY) -m fera_flex demo examples/ocpi_site examples/scenarios/office_depot.json examples/scenarios/residential_street.json
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -42,11 +42,29 @@ def test_invalid_file_is_reported_not_raised(tmp_path):
     (tmp_path / "locations.json").write_text("[{")
     (tmp_path / "sessions.json").write_text("[]")
     out = io.StringIO()
-    assert run_demo(tmp_path, out=out) == 1
+    assert run_demo([tmp_path], out=out) == 1
     assert "locations.json" in out.getvalue() and "not valid JSON" in out.getvalue()
 
 
 def test_missing_folder(tmp_path):
     out = io.StringIO()
-    assert run_demo(tmp_path / "nope", out=out) == 1
+    assert run_demo([tmp_path / "nope"], out=out) == 1
     assert "is not a folder" in out.getvalue()
+
+
+def test_demo_summarises_bundled_scenarios(capsys):
+    scenarios = SITE.parent / "scenarios"
+    paths = [str(scenarios / "office_depot.json"), str(scenarios / "residential_street.json")]
+    assert cli.main(["demo", *paths]) == 0
+    text = capsys.readouterr().out
+    assert "Scenario office-depot-utrecht" in text and "40 EVSEs" in text
+    assert "Scenario residential-street-amersfoort" in text
+    assert "70..160 kW over time" in text
+
+
+def test_invalid_scenario_reported(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x"}')
+    out = io.StringIO()
+    assert run_demo([bad], out=out) == 1
+    assert "horizon" in out.getvalue() and "Field required" in out.getvalue()

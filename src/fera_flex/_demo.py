@@ -1,9 +1,10 @@
-"""``fera-flex demo``: load an OCPI site folder and print a readable summary.
+"""``fera-flex demo``: load example data and print a readable summary.
 
-The folder holds ``locations.json`` (array of Locations), ``sessions.json``
+Each path is a scenario JSON file (see ``docs/scenario.md``) or an OCPI site
+folder holding ``locations.json`` (array of Locations), ``sessions.json``
 (array of Sessions) and ``charging_preferences.json`` (object: Session id to
-ChargingPreferences). Every reference between them is checked and all broken
-ones are reported together.
+ChargingPreferences). Every reference is checked and all broken ones are
+reported together.
 """
 
 import json
@@ -14,8 +15,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from fera_flex.errors import FeraFlexError, InputError, OcpiRuleError
 from fera_flex.models import ocpi
+from fera_flex.models.scenario import Scenario
 
-__all__ = ["OcpiSite", "load_site", "run_demo"]
+__all__ = ["OcpiSite", "load_site", "run_demo", "summarise", "summarise_scenario"]
 
 _LOCATIONS = TypeAdapter(list[ocpi.Location])
 _SESSIONS = TypeAdapter(list[ocpi.Session])
@@ -158,25 +160,86 @@ def summarise(site: OcpiSite) -> list[str]:
     return lines
 
 
-def run_demo(folder: str | Path, out: TextIO) -> int:
-    """Load ``folder`` and print its summary; return the exit code.
+def summarise_scenario(scenario: Scenario) -> list[str]:
+    """The lines of a human-readable summary of a scenario."""
+    horizon = scenario.horizon
+    evses = scenario.evses()
+    installed_kw = sum(evse.max_power_kw for _, evse in evses.values())
+    lines = [
+        f"Scenario {scenario.name}: {horizon.start.isoformat()} .. {horizon.end.isoformat()}, "
+        f"{horizon.n_slots} slots of {horizon.step_s // 60} min",
+        f"  {len(scenario.locations)} location(s), {len(evses)} EVSEs, "
+        f"{installed_kw:.0f} kW installed",
+    ]
+    needs: dict[str, list[float]] = {}
+    for session in scenario.sessions:
+        prefs = scenario.preferences_for(session.id)
+        kind = prefs.profile_type.value if prefs else "none"
+        needs.setdefault(kind, []).append(prefs.energy_need or 0.0 if prefs else 0.0)
+    for estimate in scenario.arrival_estimates:
+        needs.setdefault(estimate.profile_type.value, []).append(estimate.energy_need_kwh)
+    mix = ", ".join(f"{kind} {len(v)} ({sum(v):.0f} kWh)" for kind, v in sorted(needs.items()))
+    lines.append(
+        f"  {len(scenario.sessions)} sessions + {len(scenario.arrival_estimates)} arrival "
+        f"estimates: {mix}"
+    )
+    kinds: dict[str, int] = {}
+    for node in scenario.topology.nodes:
+        kinds[node.kind.value] = kinds.get(node.kind.value, 0) + 1
+    root = scenario.topology.root
+    lines.append(
+        f"  grid: {len(scenario.topology.nodes)} nodes ("
+        + ", ".join(f"{n} {k}" for k, n in kinds.items())
+        + f"); root {root.id!r} import limit {_capacity_text(root.import_capacity_kw)}"
+    )
+    for signal in scenario.price_signals:
+        _, _, prices = signal.import_price_per_kwh.to_arrays()
+        lines.append(
+            f"  price {signal.id}: {prices.min():.2f}..{prices.max():.2f} {signal.currency}/kWh"
+        )
+    for load in scenario.building_loads[:3]:
+        _, _, load_kw = load.load_kw.to_arrays()
+        lines.append(f"  building load {load.id} at {load.node_id}: peak {load_kw.max():.1f} kW")
+    if len(scenario.building_loads) > 3:
+        lines.append(f"  ... and {len(scenario.building_loads) - 3} more building loads")
+    return lines
+
+
+def _capacity_text(capacity: object) -> str:
+    if capacity is None:
+        return "none"
+    if isinstance(capacity, float):
+        return f"{capacity:.0f} kW"
+    _, _, values = capacity.to_arrays()
+    return f"{values.min():.0f}..{values.max():.0f} kW over time"
+
+
+def run_demo(paths: list[str | Path], out: TextIO) -> int:
+    """Load each path and print its summary; return the exit code.
 
     Parameters
     ----------
-    folder : str or Path
-        An OCPI site folder (see :func:`load_site`).
+    paths : list of str or Path
+        Scenario JSON files and/or OCPI site folders (see :func:`load_site`).
     out : text stream
-        Where the summary is written.
+        Where the summaries are written.
 
     Returns
     -------
     int
-        0 on success, 1 when the data is invalid (the error is printed).
+        0 on success, 1 when some data is invalid (the error is printed).
     """
-    try:
-        site = load_site(folder)
-    except (FeraFlexError, ValidationError) as err:
-        print(f"error: {err}", file=out)
-        return 1
-    print("\n".join(summarise(site)), file=out)
-    return 0
+    status = 0
+    for path in map(Path, paths):
+        try:
+            if path.is_file():
+                lines = summarise_scenario(Scenario.load(path))
+            else:
+                lines = summarise(load_site(path))
+        except (FeraFlexError, ValidationError) as err:
+            print(f"error in {path}: {err}", file=out)
+            status = 1
+            continue
+        print("\n".join(lines), file=out)
+        print(file=out)
+    return status

@@ -24,11 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="summarise the bundled example data")
     demo.add_argument(
-        "path", help="folder with locations.json, sessions.json, charging_preferences.json"
+        "paths", nargs="+", help="scenario JSON files and/or OCPI site folders to summarise"
     )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from fera_flex._demo import run_demo
 
-        return run_demo(args.path, out=sys.stdout)
+        return run_demo(args.paths, out=sys.stdout)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -142,3 +142,11 @@ def test_lookup_helpers(office_json):
     assert (location.id, evse.uid) == ("DEPOT-UTR", "CS-A00-L")
     assert scenario.preferences_for("s-1001") is scenario.charging_preferences["S-1001"]
     assert scenario.preferences_for("nope") is None
+
+
+def test_documented_example_is_valid():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scenario.md").read_text()
+    example = text.split("```json", 1)[1].split("```", 1)[0]
+    scenario = Scenario.model_validate_json(example)
+    assert scenario.horizon.n_slots == 4
+    assert scenario.topology.node_of_evse("E2").evse_phases == {"E2": ["L2"]}
