@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 from fera_flex._time import epoch_s
 from fera_flex.errors import InputError, OcpiRuleError
 from fera_flex.models import ocpi, ocpp
+from fera_flex.models._scalars import require_order
 from fera_flex.models.fera import (
     ArrivalEstimate,
     BuildingLoad,
@@ -60,10 +61,7 @@ class Horizon(FeraModel):
     @model_validator(mode="after")
     def _whole_slots(self) -> Self:
         span_s = epoch_s(self.end, "Horizon", "end") - epoch_s(self.start, "Horizon", "start")
-        if span_s <= 0:
-            raise ValueError(
-                f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})"
-            )
+        require_order("start", self.start, "end", self.end)
         if span_s % self.step_s:
             raise ValueError(
                 f"end - start ({span_s} s) is not a whole number of step_s ({self.step_s} s) slots"

@@ -172,7 +172,7 @@ class TestLocation:
 
     def test_regular_hours_end_after_begin(self):
         raw = {"weekday": 1, "period_begin": "18:00", "period_end": "07:00"}
-        rejects(ocpi.RegularHours, raw, "period_end", "later than period_begin")
+        rejects(ocpi.RegularHours, raw, "period_end (07:00) must be after period_begin (18:00)")
 
     def test_exceptional_period_end_after_begin(self):
         raw = {"period_begin": "2014-06-25T00:00:00Z", "period_end": "2014-06-24T00:00:00Z"}

@@ -6,14 +6,15 @@ carry along. Times are timezone-aware (a string needs ``Z`` or an offset) and
 are written in UTC with ``Z``.
 """
 
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Annotated
 
-from pydantic import AfterValidator, AllowInfNan, AwareDatetime, ConfigDict, PlainSerializer, Strict
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, PlainSerializer, Strict
 
+from fera_flex.models._scalars import FiniteNumber, format_utc
 from fera_flex.models._wire import WireModel
 
-__all__ = ["FeraModel", "FiniteFloat", "Identifier", "Timestamp", "format_timestamp"]
+__all__ = ["FeraModel", "FiniteFloat", "Identifier", "Timestamp"]
 
 
 class FeraModel(WireModel):
@@ -22,23 +23,14 @@ class FeraModel(WireModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def format_timestamp(value: datetime) -> str:
-    """Write an aware datetime in UTC as ``YYYY-MM-DDThh:mm:ss[.ffffff]Z``.
-
-    >>> format_timestamp(datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc))
-    '2026-03-02T07:00:00Z'
-    """
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 Timestamp = Annotated[
     AwareDatetime,
     AfterValidator(lambda value: value.astimezone(timezone.utc)),
-    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
 ]
 """An aware instant, held in UTC and written with ``Z``; naive input is rejected."""
 
-FiniteFloat = Annotated[float, Strict(), AllowInfNan(False)]
+FiniteFloat = FiniteNumber
 """A finite number (JSON number; strings and booleans rejected)."""
 
 Identifier = Annotated[str, Strict(), AfterValidator(lambda value: _non_blank(value))]

@@ -15,6 +15,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from fera_flex.models._scalars import require_order
 from fera_flex.models.fera._base import FeraModel, FiniteFloat, Identifier, Timestamp
 from fera_flex.models.ocpi.enums import ProfileType
 
@@ -57,16 +58,10 @@ class ArrivalEstimate(FeraModel):
                 if getattr(self, name) is not None
             ]
             for (early_name, early), (late_name, late) in pairwise(chain):
-                if late < early:
-                    raise ValueError(
-                        f"{late_name} ({late.isoformat()}) is before "
-                        f"{early_name} ({early.isoformat()})"
-                    )
-        if self.expected_departure <= self.expected_arrival:
-            raise ValueError(
-                f"expected_departure ({self.expected_departure.isoformat()}) must be after "
-                f"expected_arrival ({self.expected_arrival.isoformat()})"
-            )
+                require_order(early_name, early, late_name, late, strict=False)
+        require_order(
+            "expected_arrival", self.expected_arrival, "expected_departure", self.expected_departure
+        )
         return self
 
     @property

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from fera_flex._time import epoch_s, from_epoch_s
+from fera_flex.models._scalars import require_order
 from fera_flex.models.fera._base import FeraModel, FiniteFloat, Timestamp
 
 __all__ = ["Period", "TimeSeries"]
@@ -38,10 +39,7 @@ class Period(FeraModel):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:
-        if self.end <= self.start:
-            raise ValueError(
-                f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})"
-            )
+        require_order("start", self.start, "end", self.end)
         return self
 
 

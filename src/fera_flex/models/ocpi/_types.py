@@ -26,7 +26,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AllowInfNan,
     Field,
     PlainSerializer,
     PlainValidator,
@@ -34,6 +33,8 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+
+from fera_flex.models._scalars import FiniteNumber, OneDecimal, StrictBoolean, format_utc
 
 __all__ = [
     "URL",
@@ -179,17 +180,8 @@ def _parse_datetime_text(text: str) -> datetime:
         raise ValueError(f"not a valid calendar date/time: {err}") from None
 
 
-def format_datetime(value: datetime) -> str:
-    """Write an aware datetime as an OCPI DateTime in UTC with ``Z``.
-
-    >>> format_datetime(datetime(2019, 6, 24, 12, 39, 9, 500000, tzinfo=timezone.utc))
-    '2019-06-24T12:39:09.5Z'
-    """
-    utc = value.astimezone(timezone.utc)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += "." + f"{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+format_datetime = format_utc
+"""Write an aware datetime as an OCPI DateTime in UTC with ``Z`` (see :func:`format_utc`)."""
 
 
 DateTime = Annotated[
@@ -200,10 +192,10 @@ DateTime = Annotated[
 ]
 """OCPI ``DateTime``: UTC, written with ``Z``."""
 
-Number = Annotated[float, Strict(), AllowInfNan(False)]
+Number = FiniteNumber
 """OCPI ``number``: a finite JSON number."""
 
-NonNegativeNumber = Annotated[float, Strict(), AllowInfNan(False), Field(ge=0)]
+NonNegativeNumber = Annotated[FiniteNumber, Field(ge=0)]
 """A finite JSON number >= 0 (energies, durations)."""
 
 Int = Annotated[int, Strict()]
@@ -212,27 +204,13 @@ Int = Annotated[int, Strict()]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 """A JSON integer >= 0 (seconds, volts, amperes, watts)."""
 
-Boolean = Annotated[bool, Strict()]
+Boolean = StrictBoolean
 """OCPI ``boolean``: a JSON boolean."""
 
 URL = String(255)
 """OCPI ``URL``: string(255)."""
 
 
-def _one_decimal(value: float) -> float:
-    if abs(value * 10 - round(value * 10)) > 1e-9 * max(1.0, abs(value)):
-        raise ValueError("OCPI allows at most one decimal here (e.g. 8.1)")
-    return value
-
-
-OneDecimal = Annotated[float, Strict(), AllowInfNan(False), AfterValidator(_one_decimal)]
-"""A number with at most one decimal (ChargingProfile limits)."""
-
-# The spec gives latitude string(10) and longitude string(11), but its own
-# patterns admit one character more (a sign, full integer digits and 7
-# decimals: "-33.8688197"). The pattern is the more specific rule and
-# rejecting such coordinates would drop real southern/western-hemisphere
-# feeds, so the pattern alone bounds the length (documented leniency).
 Latitude = Annotated[str, Strict(), StringConstraints(pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
 """GeoLocation latitude: a JSON string of decimal degrees with 5 to 7 decimals."""
 

@@ -12,6 +12,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from fera_flex.models._scalars import require_order
 from fera_flex.models.ocpi._base import OcpiModel
 from fera_flex.models.ocpi._types import (
     Boolean,
@@ -212,11 +213,13 @@ class CDR(OcpiModel):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Self:
-        if self.end_date_time < self.start_date_time:
-            raise ValueError(
-                f"end_date_time ({self.end_date_time.isoformat()}) is before "
-                f"start_date_time ({self.start_date_time.isoformat()})"
-            )
+        require_order(
+            "start_date_time",
+            self.start_date_time,
+            "end_date_time",
+            self.end_date_time,
+            strict=False,
+        )
         if self.credit:
             if self.credit_reference_id is None:
                 raise ValueError("credit_reference_id must be set when credit is true")

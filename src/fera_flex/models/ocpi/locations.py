@@ -15,6 +15,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from fera_flex import units
+from fera_flex.models._scalars import require_order
 from fera_flex.models.ocpi._base import OcpiModel
 from fera_flex.models.ocpi._types import (
     URL,
@@ -111,11 +112,7 @@ class RegularHours(OcpiModel):
 
     @model_validator(mode="after")
     def _end_after_begin(self) -> Self:
-        if self.period_end <= self.period_begin:
-            raise ValueError(
-                f"period_end ({self.period_end}) must be later than period_begin "
-                f"({self.period_begin}); RegularHours do not wrap past midnight"
-            )
+        require_order("period_begin", self.period_begin, "period_end", self.period_end)
         return self
 
 
@@ -127,11 +124,7 @@ class ExceptionalPeriod(OcpiModel):
 
     @model_validator(mode="after")
     def _end_after_begin(self) -> Self:
-        if self.period_end <= self.period_begin:
-            raise ValueError(
-                f"period_end ({self.period_end.isoformat()}) must be later than "
-                f"period_begin ({self.period_begin.isoformat()})"
-            )
+        require_order("period_begin", self.period_begin, "period_end", self.period_end)
         return self
 
 
@@ -166,11 +159,9 @@ class StatusSchedule(OcpiModel):
 
     @model_validator(mode="after")
     def _end_not_before_begin(self) -> Self:
-        if self.period_end is not None and self.period_end < self.period_begin:
-            raise ValueError(
-                f"period_end ({self.period_end.isoformat()}) is before period_begin "
-                f"({self.period_begin.isoformat()})"
-            )
+        require_order(
+            "period_begin", self.period_begin, "period_end", self.period_end, strict=False
+        )
         return self
 
 

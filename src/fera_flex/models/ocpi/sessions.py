@@ -10,6 +10,7 @@ from typing import Self
 from pydantic import model_validator
 
 from fera_flex.errors import OcpiRuleError
+from fera_flex.models._scalars import require_order
 from fera_flex.models.ocpi._base import OcpiModel
 from fera_flex.models.ocpi._types import (
     Boolean,
@@ -74,11 +75,13 @@ class Session(OcpiModel):
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Self:
-        if self.end_date_time is not None and self.end_date_time < self.start_date_time:
-            raise ValueError(
-                f"end_date_time ({format_datetime(self.end_date_time)}) is before "
-                f"start_date_time ({format_datetime(self.start_date_time)})"
-            )
+        require_order(
+            "start_date_time",
+            self.start_date_time,
+            "end_date_time",
+            self.end_date_time,
+            strict=False,
+        )
         return self
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from fera_flex.models._scalars import require_order
 from fera_flex.models.ocpi._base import OcpiModel
 from fera_flex.models.ocpi._types import (
     URL,
@@ -134,15 +135,7 @@ class Tariff(OcpiModel):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Self:
-        if (
-            self.start_date_time is not None
-            and self.end_date_time is not None
-            and self.end_date_time <= self.start_date_time
-        ):
-            raise ValueError(
-                f"end_date_time ({self.end_date_time.isoformat()}) must be after "
-                f"start_date_time ({self.start_date_time.isoformat()})"
-            )
+        require_order("start_date_time", self.start_date_time, "end_date_time", self.end_date_time)
         if (
             self.min_price is not None
             and self.max_price is not None

@@ -31,8 +31,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    AllowInfNan,
     Field,
     PlainSerializer,
     PlainValidator,
@@ -40,6 +38,8 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+
+from fera_flex.models._scalars import FiniteNumber, OneDecimal, StrictBoolean, format_utc
 
 __all__ = [
     "INT32_MAX",
@@ -150,19 +150,8 @@ def _parse_rfc3339(text: str) -> datetime:
         raise ValueError(f"dateTime {text!r} is not a valid calendar time: {err}") from None
 
 
-def format_datetime(value: datetime) -> str:
-    """Write an aware datetime as an OCPP dateTime in UTC with ``Z``.
-
-    Trailing zeros of the fractional seconds are dropped.
-
-    >>> format_datetime(datetime(2024, 3, 1, 8, 30, 0, 120000, tzinfo=timezone.utc))
-    '2024-03-01T08:30:00.12Z'
-    """
-    utc = value.astimezone(timezone.utc)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += "." + f"{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+format_datetime = format_utc
+"""Write an aware datetime as an OCPP dateTime in UTC with ``Z`` (see :func:`format_utc`)."""
 
 
 DateTime = Annotated[
@@ -188,23 +177,11 @@ PhaseCount = Annotated[Integer, Field(ge=1, le=3)]
 Percentage = Annotated[Integer, Field(ge=0, le=100)]
 """An integer percentage 0..100 (state of charge)."""
 
-Number = Annotated[float, Strict(), AllowInfNan(False)]
+Number = FiniteNumber
 """OCPP ``decimal``: a finite JSON number (integers accepted, no strings or booleans)."""
 
 
-def _at_most_one_decimal(value: float) -> float:
-    if round(value, 1) != value:
-        raise ValueError(
-            f"{value!r} has more than one fractional digit; OCPP limits accept "
-            "at most one (e.g. 8.1): round the value first"
-        )
-    return value
-
-
-OneDecimal = Annotated[Number, AfterValidator(_at_most_one_decimal)]
-"""A charging limit or rate: a finite number with at most one fractional digit."""
-
-Boolean = Annotated[bool, Strict()]
+Boolean = StrictBoolean
 """OCPP ``boolean``: a JSON ``true`` or ``false``."""
 
 
