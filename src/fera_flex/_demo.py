@@ -13,9 +13,9 @@ from typing import Any, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from fera_flex.errors import FeraFlexError, InputError, OcpiRuleError
+from fera_flex.errors import FeraFlexError, InputError
 from fera_flex.models import ocpi
-from fera_flex.models.scenario import Scenario
+from fera_flex.models.scenario import Scenario, session_reference_problems
 
 __all__ = ["OcpiSite", "load_site", "run_demo", "summarise", "summarise_scenario"]
 
@@ -36,35 +36,9 @@ class OcpiSite:
         self.locations = locations
         self.sessions = sessions
         self.preferences = preferences
-        problems = self._broken_references()
+        problems = session_reference_problems(locations, sessions, preferences)
         if problems:
             raise InputError("OcpiSite", "references", len(problems), "; ".join(problems))
-
-    def _broken_references(self) -> list[str]:
-        by_id = {location.id.casefold(): location for location in self.locations}
-        session_ids = {session.id.casefold(): session for session in self.sessions}
-        problems = []
-        for session in self.sessions:
-            location = by_id.get(session.location_id.casefold())
-            if location is None:
-                problems.append(
-                    f"Session {session.id}: unknown location_id {session.location_id!r}"
-                )
-                continue
-            try:
-                location.evse(session.evse_uid).connector(session.connector_id)
-            except KeyError as err:
-                problems.append(f"Session {session.id}: {err.args[0]}")
-        for session_id, prefs in self.preferences.items():
-            session = session_ids.get(session_id.casefold())
-            if session is None:
-                problems.append(f"ChargingPreferences for unknown Session {session_id!r}")
-                continue
-            try:
-                ocpi.check_preferences_for_session(prefs, session)
-            except OcpiRuleError as err:
-                problems.append(f"Session {session_id}: {err}")
-        return problems
 
 
 def load_site(folder: str | Path) -> OcpiSite:

@@ -43,7 +43,14 @@ from fera_flex.models.fera import (
 )
 from fera_flex.models.fera._base import FeraModel, Identifier, Timestamp
 
-__all__ = ["EvChargingNeeds", "EvseLimit", "Horizon", "Scenario", "reference_problems"]
+__all__ = [
+    "EvChargingNeeds",
+    "EvseLimit",
+    "Horizon",
+    "Scenario",
+    "reference_problems",
+    "session_reference_problems",
+]
 
 _NA = "#NA"
 
@@ -219,29 +226,49 @@ def _duplicate_ids(s: Scenario) -> list[str]:
     )
 
 
-def _session_problems(s: Scenario) -> list[str]:
-    locations = {loc.id.casefold(): loc for loc in s.locations}
-    sessions = {session.id.casefold(): session for session in s.sessions}
+def session_reference_problems(
+    locations: list[ocpi.Location],
+    sessions: list[ocpi.Session],
+    preferences: dict[str, ocpi.ChargingPreferences],
+) -> list[str]:
+    """Broken references between OCPI Sessions, their Locations and their ChargingPreferences.
+
+    A session at an unknown Location, EVSE or connector (``#NA`` allowed);
+    preferences for an unknown session, or whose departure is not after the
+    session start. Ids compare case-insensitively.
+
+    Returns
+    -------
+    list of str
+        One message per problem.
+    """
+    by_id = {loc.id.casefold(): loc for loc in locations}
+    by_session = {session.id.casefold(): session for session in sessions}
     problems = []
-    for session in s.sessions:
-        location = locations.get(session.location_id.casefold())
+    for session in sessions:
+        location = by_id.get(session.location_id.casefold())
         if location is None:
             problems.append(
                 f"Session {session.id!r} is at unknown location {session.location_id!r}"
             )
         elif session.evse_uid != _NA:
-            problems += _evse_reference(
-                f"Session {session.id!r}", location, session.evse_uid, session.connector_id
-            )
-    for key, preferences in s.charging_preferences.items():
-        session = sessions.get(key.casefold())
+            owner = f"Session {session.id!r}"
+            problems += _evse_reference(owner, location, session.evse_uid, session.connector_id)
+    for key, prefs in preferences.items():
+        session = by_session.get(key.casefold())
         if session is None:
             problems.append(f"charging_preferences names unknown Session {key!r}")
             continue
         try:
-            ocpi.check_preferences_for_session(preferences, session)
+            ocpi.check_preferences_for_session(prefs, session)
         except OcpiRuleError as err:
             problems.append(f"charging_preferences[{key!r}]: {err}")
+    return problems
+
+
+def _session_problems(s: Scenario) -> list[str]:
+    problems = session_reference_problems(s.locations, s.sessions, s.charging_preferences)
+    locations = {loc.id.casefold(): loc for loc in s.locations}
     for estimate in s.arrival_estimates:
         location = locations.get(estimate.location_id.casefold())
         if location is None:
@@ -249,9 +276,8 @@ def _session_problems(s: Scenario) -> list[str]:
                 f"ArrivalEstimate {estimate.id!r} is at unknown location {estimate.location_id!r}"
             )
         elif estimate.evse_uid is not None:
-            problems += _evse_reference(
-                f"ArrivalEstimate {estimate.id!r}", location, estimate.evse_uid, None
-            )
+            owner = f"ArrivalEstimate {estimate.id!r}"
+            problems += _evse_reference(owner, location, estimate.evse_uid, None)
     return problems
 
 

@@ -1,5 +1,6 @@
 """Pieces shared by the scenario builders: horizon, slot hours, series, preferences."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,8 +10,9 @@ from numpy.typing import NDArray
 from fera_flex._time import epoch_s, require_aware
 from fera_flex.errors import InputError
 from fera_flex.models.ocpi import format_datetime
+from fera_flex.scenarios._ocpi_json import session
 
-__all__ = ["PROFILE_TYPES", "Horizon", "check_count", "draw_profile_type"]
+__all__ = ["PROFILE_TYPES", "Demands", "Horizon", "Visit", "check_count", "draw_profile_type"]
 
 PROFILE_TYPES = ("CHEAP", "FAST", "GREEN", "REGULAR")
 
@@ -67,3 +69,65 @@ def draw_profile_type(rng: np.random.Generator, weights: dict[str, float]) -> st
     names = list(weights)
     probabilities = np.array([weights[name] for name in names], dtype=float)
     return names[rng.choice(len(names), p=probabilities / probabilities.sum())]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One EV's planned stay at an EVSE."""
+
+    visit_id: str
+    location_id: str
+    evse_uid: str
+    arrival: datetime
+    departure: datetime
+    energy_kwh: float
+    profile_type: str
+    discharge_allowed: bool = False
+
+
+class Demands:
+    """Collects OCPI Sessions with their preferences, and FERA arrival estimates."""
+
+    def __init__(self) -> None:
+        self.sessions: list[dict[str, Any]] = []
+        self.preferences: dict[str, dict[str, Any]] = {}
+        self.estimates: list[dict[str, Any]] = []
+
+    def add_session(self, visit: Visit, token_uid: str) -> None:
+        """Add the visit as an ACTIVE OCPI Session plus its ChargingPreferences."""
+        self.sessions.append(
+            session(visit.visit_id, visit.location_id, visit.evse_uid, visit.arrival, token_uid)
+        )
+        preferences = {
+            "profile_type": visit.profile_type,
+            "departure_time": format_datetime(visit.departure),
+            "energy_need": visit.energy_kwh,
+        }
+        if visit.discharge_allowed:
+            preferences["discharge_allowed"] = True
+        self.preferences[visit.visit_id] = preferences
+
+    def add_estimate(self, visit: Visit, **extra: Any) -> None:
+        """Add the visit as a FERA ArrivalEstimate; datetimes in ``extra`` are formatted."""
+        estimate = {
+            "id": visit.visit_id,
+            "location_id": visit.location_id,
+            "evse_uid": visit.evse_uid,
+            "expected_arrival": format_datetime(visit.arrival),
+            "expected_departure": format_datetime(visit.departure),
+            "energy_need_kwh": visit.energy_kwh,
+            "profile_type": visit.profile_type,
+        }
+        if visit.discharge_allowed:
+            estimate["discharge_allowed"] = True
+        for key, value in extra.items():
+            estimate[key] = format_datetime(value) if isinstance(value, datetime) else value
+        self.estimates.append(estimate)
+
+    def to_json(self) -> dict[str, Any]:
+        """The scenario fields ``sessions``, ``charging_preferences``, ``arrival_estimates``."""
+        return {
+            "sessions": self.sessions,
+            "charging_preferences": self.preferences,
+            "arrival_estimates": self.estimates,
+        }

@@ -15,7 +15,7 @@ import numpy as np
 from fera_flex.errors import InputError
 from fera_flex.models.scenario import Scenario
 from fera_flex.scenarios import _ocpi_json, _shapes
-from fera_flex.scenarios._common import Horizon, check_count, draw_profile_type
+from fera_flex.scenarios._common import Demands, Horizon, Visit, check_count, draw_profile_type
 
 __all__ = ["generate"]
 
@@ -115,7 +115,7 @@ def generate(
         evses,
         horizon.start,
     )
-    sessions, preferences, estimates = _sessions(
+    demands = _demands(
         rng,
         horizon,
         list(evse_power_kw),
@@ -131,9 +131,7 @@ def generate(
             "(uniform random windows).",
             "horizon": horizon.to_json(),
             "locations": [location],
-            "sessions": sessions,
-            "charging_preferences": preferences,
-            "arrival_estimates": estimates,
+            **demands.to_json(),
             "topology": {"nodes": nodes},
             "price_signals": [
                 {
@@ -203,41 +201,26 @@ def _set_capacities(nodes: list[dict], evse_power_kw: dict[str, float], factor: 
         node["export_capacity_kw"] = capacity
 
 
-def _sessions(rng, horizon, uids, evse_power_kw, n_sessions, estimate_share, discharge_share):
+def _demands(rng, horizon, uids, evse_power_kw, n_sessions, estimate_share, discharge_share):
     rounds = max(math.ceil(n_sessions / len(uids)), 1)
     span_h = horizon.n_slots * horizon.step_s / 3600.0 / rounds
-    sessions, preferences, estimates = [], {}, []
+    demands = Demands()
     for k in range(n_sessions):
         uid = uids[k % len(uids)]
-        offset_h = (k // len(uids)) * span_h
-        arrival_h = offset_h + rng.uniform(0.0, 0.4) * span_h
-        stay_h = rng.uniform(0.3, 0.6) * span_h
-        arrival, departure = horizon.at(arrival_h), horizon.at(arrival_h + stay_h)
-        if departure <= arrival:
-            departure = horizon.at(arrival_h + horizon.step_s / 3600.0)
-        energy_kwh = round(rng.uniform(0.2, 0.9) * evse_power_kw[uid] * stay_h, 3)
-        profile = draw_profile_type(rng, _PROFILE_WEIGHTS)
-        discharge = bool(rng.random() < discharge_share)
-        session_id = f"S-{k:06d}"
+        arrival_h = (k // len(uids)) * span_h + rng.uniform(0.0, 0.4) * span_h
+        stay_h = max(rng.uniform(0.3, 0.6) * span_h, horizon.step_s / 3600.0)
+        visit = Visit(
+            visit_id=f"S-{k:06d}",
+            location_id="SYN-1",
+            evse_uid=uid,
+            arrival=horizon.at(arrival_h),
+            departure=horizon.at(arrival_h + stay_h),
+            energy_kwh=round(rng.uniform(0.2, 0.9) * evse_power_kw[uid] * stay_h, 3),
+            profile_type=draw_profile_type(rng, _PROFILE_WEIGHTS),
+            discharge_allowed=bool(rng.random() < discharge_share),
+        )
         if rng.random() < estimate_share:
-            estimates.append(
-                {
-                    "id": session_id,
-                    "location_id": "SYN-1",
-                    "evse_uid": uid,
-                    "expected_arrival": _ocpi_json.format_datetime(arrival),
-                    "expected_departure": _ocpi_json.format_datetime(departure),
-                    "energy_need_kwh": energy_kwh,
-                    "profile_type": profile,
-                    "discharge_allowed": discharge,
-                }
-            )
-            continue
-        sessions.append(_ocpi_json.session(session_id, "SYN-1", uid, arrival, f"T{k:06d}"))
-        preferences[session_id] = {
-            "profile_type": profile,
-            "departure_time": _ocpi_json.format_datetime(departure),
-            "energy_need": energy_kwh,
-            "discharge_allowed": discharge,
-        }
-    return sessions, preferences, estimates
+            demands.add_estimate(visit)
+        else:
+            demands.add_session(visit, token_uid=f"T{k:06d}")
+    return demands

@@ -13,7 +13,7 @@ import numpy as np
 
 from fera_flex.models.scenario import Scenario
 from fera_flex.scenarios import _ocpi_json, _shapes
-from fera_flex.scenarios._common import Horizon, draw_profile_type
+from fera_flex.scenarios._common import Demands, Horizon, Visit, draw_profile_type
 
 __all__ = ["office_depot", "residential_street"]
 
@@ -138,38 +138,29 @@ def office_depot(seed: int = 7) -> Scenario:
         _DAY,
     )
     weights = {"CHEAP": 0.4, "REGULAR": 0.3, "GREEN": 0.2, "FAST": 0.1}
-    sessions, preferences, estimates = [], {}, []
+    demands = Demands()
     for index, uid in enumerate(power_kw):
         arrival_h = horizon.local_hour_to_offset_h(_clipped_normal(rng, 8.75, 0.75, 6.5, 11.5))
         stay_h = _clipped_normal(rng, 8.5, 1.0, 3.0, 11.0)
-        need_kwh = round(float(rng.lognormal(np.log(14.0), 0.45)), 1)
-        profile = draw_profile_type(rng, weights)
-        arrival, departure = horizon.at(arrival_h), horizon.at(arrival_h + stay_h)
-        if index >= len(power_kw) - 4:
-            estimates.append(
-                {
-                    "id": f"VISIT-{index:02d}",
-                    "location_id": "DEPOT-UTR",
-                    "evse_uid": uid,
-                    "expected_arrival": _ocpi_json.format_datetime(arrival),
-                    "earliest_arrival": _ocpi_json.format_datetime(horizon.at(arrival_h - 0.5)),
-                    "latest_arrival": _ocpi_json.format_datetime(horizon.at(arrival_h + 1.0)),
-                    "expected_departure": _ocpi_json.format_datetime(departure),
-                    "energy_need_kwh": need_kwh,
-                    "profile_type": profile,
-                    "probability": 0.8,
-                }
-            )
-            continue
-        session_id = f"S-{index + 1001}"
-        sessions.append(
-            _ocpi_json.session(session_id, "DEPOT-UTR", uid, arrival, f"04F1{index:06d}")
+        visitor = index >= len(power_kw) - 4
+        visit = Visit(
+            visit_id=f"VISIT-{index:02d}" if visitor else f"S-{index + 1001}",
+            location_id="DEPOT-UTR",
+            evse_uid=uid,
+            arrival=horizon.at(arrival_h),
+            departure=horizon.at(arrival_h + stay_h),
+            energy_kwh=round(float(rng.lognormal(np.log(14.0), 0.45)), 1),
+            profile_type=draw_profile_type(rng, weights),
         )
-        preferences[session_id] = {
-            "profile_type": profile,
-            "departure_time": _ocpi_json.format_datetime(departure),
-            "energy_need": need_kwh,
-        }
+        if visitor:
+            demands.add_estimate(
+                visit,
+                earliest_arrival=horizon.at(arrival_h - 0.5),
+                latest_arrival=horizon.at(arrival_h + 1.0),
+                probability=0.8,
+            )
+        else:
+            demands.add_session(visit, token_uid=f"04F1{index:06d}")
     building = {
         "id": "office-building",
         "node_id": "office",
@@ -182,9 +173,7 @@ def office_depot(seed: int = 7) -> Scenario:
             "description": OFFICE_DESCRIPTION,
             "horizon": horizon.to_json(),
             "locations": [location],
-            "sessions": sessions,
-            "charging_preferences": preferences,
-            "arrival_estimates": estimates,
+            **demands.to_json(),
             "topology": {"nodes": nodes},
             "building_loads": [building],
             **_signals(horizon),
@@ -218,7 +207,7 @@ def residential_street(seed: int = 11) -> Scenario:
             "export_capacity_kw": 100.0,
         }
     ]
-    locations, sessions, preferences, estimates, loads = [], [], {}, [], []
+    locations, loads, demands = [], [], Demands()
     weights = {"CHEAP": 0.6, "GREEN": 0.2, "REGULAR": 0.15, "FAST": 0.05}
     phases = ("L1", "L2", "L3")
     for house in range(20):
@@ -263,44 +252,28 @@ def residential_street(seed: int = 11) -> Scenario:
         )
         arrival_h = horizon.local_hour_to_offset_h(_clipped_normal(rng, 18.0, 1.0, 15.5, 23.0))
         departure_h = horizon.local_hour_to_offset_h(_clipped_normal(rng, 7.5, 0.75, 6.0, 9.5))
-        need_kwh = round(float(rng.lognormal(np.log(11.0), 0.5)), 1)
-        profile = draw_profile_type(rng, weights)
-        discharge = bool(rng.random() < 0.15)
-        arrival, departure = horizon.at(arrival_h), horizon.at(departure_h)
-        if house >= 17:
-            estimates.append(
-                {
-                    "id": f"LATE-{house + 1:02d}",
-                    "location_id": location_id,
-                    "evse_uid": uid,
-                    "expected_arrival": _ocpi_json.format_datetime(arrival),
-                    "expected_departure": _ocpi_json.format_datetime(departure),
-                    "latest_departure": _ocpi_json.format_datetime(horizon.at(departure_h + 1.0)),
-                    "energy_need_kwh": need_kwh,
-                    "profile_type": profile,
-                    "discharge_allowed": discharge,
-                }
-            )
-            continue
-        session_id = f"H-{house + 1:02d}"
-        sessions.append(
-            _ocpi_json.session(session_id, location_id, uid, arrival, f"04A1{house:06d}")
+        late = house >= 17
+        visit = Visit(
+            visit_id=f"LATE-{house + 1:02d}" if late else f"H-{house + 1:02d}",
+            location_id=location_id,
+            evse_uid=uid,
+            arrival=horizon.at(arrival_h),
+            departure=horizon.at(departure_h),
+            energy_kwh=round(float(rng.lognormal(np.log(11.0), 0.5)), 1),
+            profile_type=draw_profile_type(rng, weights),
+            discharge_allowed=bool(rng.random() < 0.15),
         )
-        preferences[session_id] = {
-            "profile_type": profile,
-            "departure_time": _ocpi_json.format_datetime(departure),
-            "energy_need": need_kwh,
-            "discharge_allowed": discharge,
-        }
+        if late:
+            demands.add_estimate(visit, latest_departure=horizon.at(departure_h + 1.0))
+        else:
+            demands.add_session(visit, token_uid=f"04A1{house:06d}")
     return Scenario.model_validate(
         {
             "name": "residential-street-amersfoort",
             "description": STREET_DESCRIPTION,
             "horizon": horizon.to_json(),
             "locations": locations,
-            "sessions": sessions,
-            "charging_preferences": preferences,
-            "arrival_estimates": estimates,
+            **demands.to_json(),
             "topology": {"nodes": nodes},
             "building_loads": loads,
             **_signals(horizon),
