@@ -1,0 +1,1 @@
+"""Solver backends: each module defines ``solve_lp(lp, options) -> LPSolution``."""

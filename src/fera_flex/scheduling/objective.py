@@ -1,0 +1,172 @@
+"""Objective terms and how they are scaled to one unit (EUR).
+
+Every term is in euros, or in euro-equivalents scaled by the horizon's mean
+absolute import price ``P`` [EUR/kWh] (1 when all prices are 0), so that the
+terms of a mixed fleet are comparable. Per session, by its OCPI ProfileType,
+the cost of charging 1 kWh in slot ``t`` is:
+
+- CHEAP: the import price ``price[i, t]``.
+- GREEN: the emission intensity converted to EUR: with an
+  ``emission_price_eur_per_kg`` given, ``emission[i, t] / 1000 * that``;
+  otherwise ``emission[i, t] * P / E`` with ``E`` the mean emission intensity
+  (so GREEN cares about emissions as much as CHEAP cares about price), plus
+  ``1e-3 * price`` to break ties.
+- FAST: ``P * (t + 1) / T`` (strictly increasing, so the optimum delivers as
+  early as it can), plus ``1e-3 * price``.
+- REGULAR: the import price, plus a fairness term: the session's peak power
+  costs ``regular_peak_weight * P * window_h`` EUR/kW, which spreads its
+  charging over its stay instead of bunching it into the cheapest slots
+  (and so shares scarce capacity evenly between sessions).
+
+V2G discharge of 1 kWh in slot ``t`` earns the same per-kWh value with the
+opposite sign (export price for CHEAP and REGULAR) minus
+``degradation_eur_per_kwh``. Node peak costs (peak shaving, demand charges)
+add ``eur_per_kw * max(0, peak_kw - free_kw)`` for each listed node.
+
+Delivered energy is not traded against these terms: the solver first
+delivers the most energy it can, then shares any shortfall fairly, then
+minimises the cost above (see :mod:`fera_flex.scheduling.schedule`).
+
+Examples
+--------
+>>> options = ObjectiveOptions(regular_peak_weight=0.2)
+>>> options.regular_peak_weight
+0.2
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex.errors import InputError
+from fera_flex.scheduling.problem import PROFILE_TYPES, ChargingProblem
+
+__all__ = ["NodePeakCost", "ObjectiveOptions", "charge_costs", "discharge_values", "price_scale"]
+
+CHEAP, FAST, GREEN, REGULAR = range(len(PROFILE_TYPES))
+_TIE_BREAK = 1e-3
+
+
+@dataclass(frozen=True)
+class NodePeakCost:
+    """A cost on a node's peak import over the horizon.
+
+    Parameters
+    ----------
+    eur_per_kw : float
+        Cost per kW of peak above ``free_kw`` [EUR/kW], >= 0.
+    free_kw : float
+        Peak that costs nothing (e.g. an already contracted capacity) [kW].
+    """
+
+    eur_per_kw: float
+    free_kw: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("eur_per_kw", "free_kw"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise InputError("NodePeakCost", name, value, "must be a finite number >= 0")
+
+
+@dataclass(frozen=True)
+class ObjectiveOptions:
+    """Weights of the objective terms (see the module documentation).
+
+    Parameters
+    ----------
+    emission_price_eur_per_kg : float, optional
+        Price of CO2 for GREEN sessions [EUR/kg]; normalised emissions when omitted.
+    regular_peak_weight : float
+        Fairness weight of REGULAR sessions (dimensionless, >= 0).
+    degradation_eur_per_kwh : float
+        Battery wear cost of discharged energy [EUR/kWh], >= 0.
+    node_peak_costs : mapping of node id or index to NodePeakCost
+        Peak shaving and demand charges per node.
+    """
+
+    emission_price_eur_per_kg: float | None = None
+    regular_peak_weight: float = 0.1
+    degradation_eur_per_kwh: float = 0.05
+    node_peak_costs: Mapping[str | int, NodePeakCost] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("regular_peak_weight", "degradation_eur_per_kwh", "emission_price_eur_per_kg"):
+            value = getattr(self, name)
+            if value is None and name == "emission_price_eur_per_kg":
+                continue
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+                raise InputError("ObjectiveOptions", name, value, "must be a finite number >= 0")
+        for key, cost in self.node_peak_costs.items():
+            if not isinstance(cost, NodePeakCost):
+                raise InputError(
+                    "ObjectiveOptions", f"node_peak_costs[{key!r}]", cost, "must be a NodePeakCost"
+                )
+
+    def peak_costs_by_index(self, problem: ChargingProblem) -> dict[int, NodePeakCost]:
+        """``node_peak_costs`` keyed by node index (ids resolved against the problem)."""
+        result = {}
+        for key, cost in self.node_peak_costs.items():
+            if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+                index = int(key)
+                if not 0 <= index < problem.n_nodes:
+                    raise InputError(
+                        "ObjectiveOptions", "node_peak_costs", key, "no such node index"
+                    )
+            elif key in problem.node_ids:
+                index = problem.node_ids.index(key)
+            else:
+                raise InputError("ObjectiveOptions", "node_peak_costs", key, "no such node id")
+            result[index] = cost
+        return result
+
+
+def price_scale(problem: ChargingProblem) -> float:
+    """The mean absolute import price ``P`` [EUR/kWh] (1.0 when every price is 0)."""
+    scale = float(np.mean(np.abs(problem.price_eur_per_kwh)))
+    return scale if scale > 0 else 1.0
+
+
+def _per_kwh(problem: ChargingProblem, options: ObjectiveOptions, export: bool) -> NDArray:
+    n, n_slots = problem.n_sessions, problem.n_slots
+    price = np.broadcast_to(
+        problem.export_price_eur_per_kwh if export else problem.price_eur_per_kwh, (n, n_slots)
+    )
+    emission = np.broadcast_to(problem.emission_g_per_kwh, (n, n_slots))
+    scale = price_scale(problem)
+    if options.emission_price_eur_per_kg is not None:
+        green = emission * (options.emission_price_eur_per_kg / 1000.0)
+    else:
+        mean_emission = float(np.mean(problem.emission_g_per_kwh))
+        green = emission * (scale / mean_emission) if mean_emission > 0 else np.zeros((n, n_slots))
+    fast = np.broadcast_to(scale * (np.arange(n_slots) + 1.0) / n_slots, (n, n_slots))
+    kind = problem.profile_type[:, None]
+    return np.where(
+        kind == GREEN,
+        green + _TIE_BREAK * price,
+        np.where(kind == FAST, fast + _TIE_BREAK * price, price),
+    )
+
+
+def charge_costs(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
+    """Cost of charging 1 kWh per (session, slot) [EUR/kWh], shape (n, T)."""
+    return np.ascontiguousarray(_per_kwh(problem, options, export=False))
+
+
+def discharge_values(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
+    """Net value of discharging 1 kWh per (session, slot) [EUR/kWh], shape (n, T)."""
+    return np.ascontiguousarray(
+        _per_kwh(problem, options, export=True) - options.degradation_eur_per_kwh
+    )
+
+
+def regular_peak_costs(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
+    """Fairness cost of each session's peak power [EUR/kW], 0 for non-REGULAR sessions."""
+    window_h = problem.slot_energy_h.sum(axis=1)
+    weight = options.regular_peak_weight * price_scale(problem) * window_h
+    return np.where(problem.profile_type == REGULAR, weight, 0.0)
