@@ -84,6 +84,8 @@ def random_problem(
     stay = np.clip(rng.gamma(4.0, 1.5 * slots_per_hour, n), slots_per_hour, 16 * slots_per_hour)
     departure = np.minimum(arrival + np.maximum(np.round(stay), 1), n_slots).astype(np.int64)
     power_max = np.round(rng.uniform(7.0, 22.0, n), 1)
+    if phase_limits:  # single-phase sessions: at most 32 A at 230 V
+        power_max = np.minimum(power_max, 7.3)
     window = (np.arange(n_slots) >= arrival[:, None]) & (np.arange(n_slots) < departure[:, None])
 
     n_stations = (n + 1) // 2
@@ -110,17 +112,19 @@ def random_problem(
             np.repeat(np.floor(0.75 * station_kw.max(axis=1))[:, None] + 1.0, n_slots, axis=1),
         ]
     )
-    feasible = _feasible_energy(rng, window, power_max, capacity, node_parent, node_of_session)
+    feasible_plan = _feasible_plan(rng, window, power_max, capacity, node_parent, node_of_session)
+    feasible = feasible_plan.sum(axis=1) * 24.0 / n_slots
     hour = np.arange(n_slots) / slots_per_hour
     price = 0.20 + 0.12 * ((hour >= 17) & (hour < 21)) + 0.05 * ((hour >= 7) & (hour < 10))
     price = np.round(price - 0.06 * ((hour >= 11) & (hour < 15)) + rng.uniform(0, 0.02, n_slots), 4)
     emission = np.round(
         300 - 120 * np.exp(-0.5 * ((hour - 13) / 2.5) ** 2) + rng.uniform(0, 20, n_slots)
     )
-    phases = True
+    phases, phase_limit_a = True, np.inf
     if phase_limits:
         phases = np.zeros((n, 3), dtype=bool)
         phases[np.arange(n), np.arange(n) % 3] = True
+        phase_limit_a = _phase_limits_a(feasible_plan, phases, node_parent, node_of_session)
     return ChargingProblem.from_arrays(
         grid=TimeGrid(_START, round(86_400 / n_slots), n_slots),
         arrival_slot=arrival,
@@ -136,14 +140,12 @@ def random_problem(
         discharge_max_kw=np.where(rng.random(n) < v2g_share, power_max, 0.0)[:, None] * window,
         emission_g_per_kwh=emission,
         session_phases=phases,
-        phase_current_max_a=np.where(np.arange(capacity.shape[0]) == 0, np.inf, 40.0)
-        if phase_limits
-        else np.inf,
+        phase_current_max_a=phase_limit_a,
     )
 
 
-def _feasible_energy(rng, window, power_max, capacity, node_parent, node_of_session):
-    """Energy of a random power plan scaled into every node limit [kWh per slot-hour units]."""
+def _feasible_plan(rng, window, power_max, capacity, node_parent, node_of_session):
+    """A random power plan [kW] scaled into every node limit."""
     plan = window * power_max[:, None] * rng.uniform(0.3, 1.0, window.shape)
     ancestors = [node_of_session]
     while (node_parent[ancestors[-1]] >= 0).any():
@@ -153,5 +155,18 @@ def _feasible_energy(rng, window, power_max, capacity, node_parent, node_of_sess
         np.add.at(load, level, plan)
         scale = np.minimum(1.0, 0.98 * capacity / np.maximum(load, 1e-12))
         plan *= scale[level]
-    slot_h = 24.0 / window.shape[1]
-    return plan.sum(axis=1) * slot_h
+    return plan
+
+
+def _phase_limits_a(plan, phases, node_parent, node_of_session):
+    """Per-feeder phase limits [A] just above the feasible plan's peak phase current."""
+    n_nodes = node_parent.size
+    amps = np.zeros((n_nodes, 3))
+    feeder = node_parent[node_of_session]  # stations hang under feeders
+    for phase in range(3):
+        per_feeder = np.zeros((n_nodes, plan.shape[1]))
+        on = phases[:, phase]
+        np.add.at(per_feeder, feeder[on], plan[on] * 1000.0 / 230.0)
+        amps[:, phase] = per_feeder.max(axis=1)
+    limit = np.ceil(1.02 * amps.max(axis=1)) + 1.0
+    return np.where(node_parent == 0, limit, np.inf)

@@ -43,7 +43,7 @@ from fera_flex.scheduling.objective import (
 )
 from fera_flex.scheduling.problem import ChargingProblem
 
-__all__ = ["SAFETY_MARGIN", "EnergyStage", "StandardLP", "build_lp", "node_loads"]
+__all__ = ["SAFETY_MARGIN", "EnergyStage", "StandardLP", "build_lp"]
 
 SAFETY_MARGIN = 1e-6
 """Relative (and absolute, in kW or A) tightening of limit rows."""
@@ -172,23 +172,6 @@ def _shrink(bound: NDArray) -> NDArray:
     return np.where(finite, bound - margin, bound)
 
 
-def subtree_sum(problem: ChargingProblem, per_node: NDArray) -> NDArray:
-    """Sum a (m, ...) per-node array over each node's subtree (itself and all descendants)."""
-    total = np.array(per_node, dtype=np.float64, copy=True)
-    for node in problem.node_order[::-1]:
-        parent = problem.node_parent[node]
-        if parent >= 0:
-            total[parent] += total[node]
-    return total
-
-
-def node_loads(problem: ChargingProblem, net_kw: NDArray) -> NDArray[np.float64]:
-    """Net EV load through every node per slot [kW], (m, T), from per-session net power (n, T)."""
-    direct = np.zeros((problem.n_nodes, problem.n_slots))
-    np.add.at(direct, problem.node_of_session, net_kw)
-    return subtree_sum(problem, direct)
-
-
 def _limit_bounds(upper, lower, max_up, max_down):
     """Row bounds on the net EV quantity that never make an overloaded node worse."""
     upper_eff = np.where(upper >= 0, _shrink(upper), np.maximum(upper, -max_down))
@@ -296,7 +279,7 @@ def _add_limit_rows(
     b, problem, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols
 ) -> None:
     m, n_slots = problem.n_nodes, problem.n_slots
-    base = subtree_sum(problem, problem.base_load_kw)
+    base = problem.subtree_sum(problem.base_load_kw)
     c_pair, c_node, c_slot = _through(problem, charge_i, charge_t)
     d_pair, d_node, d_slot = _through(problem, discharge_i, discharge_t)
     max_up = np.zeros((m, n_slots))
@@ -414,7 +397,7 @@ def _add_node_peaks(
     eur = np.array([costs[k].eur_per_kw for k in nodes])
     free = np.array([costs[k].free_kw for k in nodes])
     q0 = b.add_columns("node_peak", eur, free, np.inf)
-    base = subtree_sum(problem, problem.base_load_kw)[nodes]
+    base = problem.subtree_sum(problem.base_load_kw)[nodes]
     n_slots = problem.n_slots
     r0 = b.add_rows("node_peak", np.full(nodes.size * n_slots, -np.inf), (-base).ravel())
     position = np.full(problem.n_nodes, -1, dtype=np.int64)

@@ -458,3 +458,18 @@ class ChargingProblem:
             current = chain[-1]
             chain.append(np.where(current >= 0, self.node_parent[np.maximum(current, 0)], -1))
         return np.stack(chain[:-1], axis=1)
+
+    def subtree_sum(self, per_node: Any) -> NDArray[np.float64]:
+        """Sum a per-node array ``(m, ...)`` over each node's subtree (itself and descendants)."""
+        total = np.array(per_node, dtype=np.float64, copy=True)
+        for node in self.node_order[::-1]:
+            parent = self.node_parent[node]
+            if parent >= 0:
+                total[parent] += total[node]
+        return total
+
+    def node_loads_kw(self, net_kw: Any) -> NDArray[np.float64]:
+        """Net EV load through every node per slot [kW], (m, T), from per-session power (n, T)."""
+        direct = np.zeros((self.n_nodes, self.n_slots))
+        np.add.at(direct, self.node_of_session, np.asarray(net_kw, dtype=np.float64))
+        return self.subtree_sum(direct)

@@ -1,0 +1,251 @@
+"""The result of scheduling: per-session power, what it delivers and costs, and its wire form.
+
+Examples
+--------
+>>> from fera_flex.scenarios import random_problem
+>>> from fera_flex.scheduling.schedule import schedule
+>>> plan = schedule(random_problem(6, seed=2))
+>>> plan.status.value, bool(plan.unmet_kwh.max() < 1e-6)
+('optimal', True)
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex import units
+from fera_flex._time import from_epoch_s
+from fera_flex.errors import InputError
+from fera_flex.models import ocpi, ocpp
+from fera_flex.models.conversions import floor_one_decimal
+from fera_flex.scheduling.problem import ChargingProblem
+
+__all__ = ["ChargingPlan", "PlanStatus"]
+
+
+class PlanStatus(Enum):
+    """How a plan came about."""
+
+    OPTIMAL = "optimal"  # every need met at least cost
+    PARTIAL = "partial"  # some needs cannot be met: most energy delivered, shortfall shared
+    TIME_LIMIT = "time_limit"  # the solver stopped early; the best safe plan found
+    FAILED = "failed"  # no solution; a safe plan that does not charge
+
+
+@dataclass(frozen=True)
+class ChargingPlan:
+    """Per-session charging and discharging power on the problem's grid.
+
+    Attributes
+    ----------
+    problem : ChargingProblem
+        The problem the plan solves.
+    charge_kw, discharge_kw : ndarray, shape (n, T)
+        Power drawn from and fed into the grid per session and slot [kW].
+    status : PlanStatus
+        How the plan came about.
+    backend : str
+        The solver backend used.
+    objective_eur : float
+        Value of the economic objective (see :mod:`fera_flex.scheduling.objective`).
+    node_price_eur_per_kwh : ndarray, shape (m, T), or None
+        Shadow price of each node's import limit: what one more kWh of
+        capacity in that slot would save [EUR/kWh] (where the backend has duals).
+    unmet_causes : mapping
+        For each session with unmet need: which limit caused it.
+    timings_s : mapping
+        ``build_lp``, ``build``, ``solve`` and ``total`` times [s].
+    message : str
+        Solver messages.
+    """
+
+    problem: ChargingProblem
+    charge_kw: NDArray[np.float64]
+    discharge_kw: NDArray[np.float64]
+    status: PlanStatus
+    backend: str
+    objective_eur: float = float("nan")
+    node_price_eur_per_kwh: NDArray[np.float64] | None = None
+    unmet_causes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    timings_s: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    message: str = ""
+
+    @property
+    def session_ids(self) -> tuple[str, ...]:
+        """Session ids, in row order."""
+        return self.problem.session_ids
+
+    @property
+    def power_kw(self) -> NDArray[np.float64]:
+        """Net power per session and slot [kW] (charging positive, discharge negative)."""
+        return self.charge_kw - self.discharge_kw
+
+    @property
+    def delivered_kwh(self) -> NDArray[np.float64]:
+        """Energy into each battery over the horizon [kWh]."""
+        p = self.problem
+        gained = (
+            self.charge_kw * p.charge_efficiency[:, None]
+            - self.discharge_kw / p.discharge_efficiency[:, None]
+        )
+        return (gained * p.slot_energy_h).sum(axis=1)
+
+    @property
+    def unmet_kwh(self) -> NDArray[np.float64]:
+        """Need not delivered per session [kWh], >= 0."""
+        return np.maximum(self.problem.energy_kwh - self.delivered_kwh, 0.0)
+
+    @property
+    def cost_eur(self) -> float:
+        """Energy bought at the import price minus energy sold at the export price [EUR]."""
+        p = self.problem
+        hours = p.slot_energy_h
+        bought = (self.charge_kw * hours * np.broadcast_to(p.price_eur_per_kwh, hours.shape)).sum()
+        sold = (
+            self.discharge_kw * hours * np.broadcast_to(p.export_price_eur_per_kwh, hours.shape)
+        ).sum()
+        return float(bought - sold)
+
+    @property
+    def emissions_g(self) -> float:
+        """Emissions of the net energy drawn from the grid [gCO2]."""
+        p = self.problem
+        hours = p.slot_energy_h
+        return float(
+            (self.power_kw * hours * np.broadcast_to(p.emission_g_per_kwh, hours.shape)).sum()
+        )
+
+    @property
+    def node_load_kw(self) -> NDArray[np.float64]:
+        """Total load through every node per slot, EVs plus non-EV load [kW], shape (m, T)."""
+        p = self.problem
+        return p.node_loads_kw(self.power_kw) + p.subtree_sum(p.base_load_kw)
+
+    def _limits_w(self, index: int) -> NDArray[np.float64]:
+        return np.array([floor_one_decimal(units.w_from_kw(v)) for v in self.charge_kw[index]])
+
+    def _periods(self, index: int, unit: str) -> tuple[int, int, list[tuple[int, float]]]:
+        """(first slot, end slot, [(start s, limit)]) of one session's compressed profile."""
+        p = self.problem
+        first, end = int(p.arrival_slot[index]), int(p.departure_slot[index])
+        if unit == "W":
+            limits = self._limits_w(index)
+        else:
+            node = p.node_of_session[index]
+            phases = int(p.session_phases[index].sum())
+            amps = units.current_a_from_kw(
+                self.charge_kw[index], float(p.node_voltage_v[node]), phases
+            )
+            limits = np.array([floor_one_decimal(a) for a in amps])
+        periods: list[tuple[int, float]] = []
+        for slot in range(first, end):
+            limit = max(float(limits[slot]), 0.0)
+            if not periods or periods[-1][1] != limit:
+                periods.append(((slot - first) * p.grid.step_s, limit))
+        return first, end, periods
+
+    def to_ocpi_profiles(self, unit: str = "W") -> dict[str, ocpi.ChargingProfile]:
+        """One absolute OCPI ChargingProfile per session, compressed.
+
+        Limits are rounded down to one decimal so a profile never exceeds
+        the plan. OCPI 2.2.1 cannot express discharge: V2G slots are sent
+        with limit 0.
+
+        Parameters
+        ----------
+        unit : {'W', 'A'}
+            ``W`` total over all phases, or ``A`` per phase (with each
+            session's phase count and its node's voltage).
+
+        Returns
+        -------
+        dict
+            Session id -> profile.
+        """
+        if unit not in ("W", "A"):
+            raise InputError("ChargingPlan.to_ocpi_profiles", "unit", unit, "must be 'W' or 'A'")
+        grid = self.problem.grid
+        result = {}
+        for index, session_id in enumerate(self.session_ids):
+            first, end, periods = self._periods(index, unit)
+            result[session_id] = ocpi.ChargingProfile(
+                start_date_time=from_epoch_s(grid.times_s[first]),
+                duration=(end - first) * grid.step_s,
+                charging_rate_unit=unit,
+                charging_profile_period=[
+                    ocpi.ChargingProfilePeriod(start_period=start, limit=limit)
+                    for start, limit in periods
+                ],
+            )
+        return result
+
+    def to_ocpp_requests(
+        self,
+        evse_ids: Mapping[str, int],
+        transaction_ids: Mapping[str, str] | None = None,
+        *,
+        stack_level: int = 0,
+        first_profile_id: int = 1,
+        unit: str = "W",
+    ) -> list[ocpp.SetChargingProfileRequest]:
+        """OCPP 2.0.1 SetChargingProfileRequests with TxProfiles, one per session.
+
+        Parameters
+        ----------
+        evse_ids : mapping
+            Session id -> OCPP evseId (> 0) of the EVSE the session is on.
+        transaction_ids : mapping, optional
+            Session id -> OCPP transactionId; the session id when omitted.
+        stack_level : int
+            Stack level of every profile.
+        first_profile_id : int
+            Profile ids are assigned consecutively from this one.
+        unit : {'W', 'A'}
+            Charging rate unit (``A`` writes ``numberPhases`` when not 3).
+
+        Returns
+        -------
+        list of ocpp.SetChargingProfileRequest
+        """
+        where = "ChargingPlan.to_ocpp_requests"
+        if unit not in ("W", "A"):
+            raise InputError(where, "unit", unit, "must be 'W' or 'A'")
+        missing = [s for s in self.session_ids if s not in evse_ids]
+        if missing:
+            raise InputError(where, "evse_ids", missing[:5], "has no evseId for these sessions")
+        grid = self.problem.grid
+        requests = []
+        for index, session_id in enumerate(self.session_ids):
+            first, end, periods = self._periods(index, unit)
+            phases = int(self.problem.session_phases[index].sum())
+            number_phases = phases if unit == "A" and phases != 3 else None
+            schedule = ocpp.ChargingSchedule(
+                id=1,
+                start_schedule=from_epoch_s(grid.times_s[first]),
+                duration=(end - first) * grid.step_s,
+                charging_rate_unit=unit,
+                charging_schedule_period=[
+                    ocpp.ChargingSchedulePeriod(
+                        start_period=start, limit=limit, number_phases=number_phases
+                    )
+                    for start, limit in periods
+                ],
+            )
+            profile = ocpp.ChargingProfile(
+                id=first_profile_id + index,
+                stack_level=stack_level,
+                charging_profile_purpose=ocpp.ChargingProfilePurpose.TX_PROFILE,
+                charging_profile_kind=ocpp.ChargingProfileKind.ABSOLUTE,
+                charging_schedule=[schedule],
+                transaction_id=(transaction_ids or {}).get(session_id, session_id),
+            )
+            requests.append(
+                ocpp.SetChargingProfileRequest(
+                    evse_id=evse_ids[session_id], charging_profile=profile
+                )
+            )
+        return requests

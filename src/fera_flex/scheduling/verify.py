@@ -1,0 +1,187 @@
+"""Independent check of a charging plan against every limit of its problem.
+
+This module does not use the LP formulation or any backend: it recomputes
+node loads and currents from the plan's power arrays and compares them with
+the problem's limits. A node whose non-EV load alone exceeds its limit is not
+counted against the plan unless the EVs add to the overload (charging there,
+or discharging past an export limit).
+
+Examples
+--------
+>>> from fera_flex.scenarios import random_problem
+>>> import numpy as np
+>>> problem = random_problem(10, seed=3)
+>>> zero = np.zeros((problem.n_sessions, problem.n_slots))
+>>> verify_power(problem, zero, zero)
+[]
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex.scheduling.problem import ChargingProblem
+
+__all__ = ["DEFAULT_TOLERANCE", "Violation", "verify_plan", "verify_power"]
+
+DEFAULT_TOLERANCE = 1e-9
+"""Absolute tolerance for float rounding in sums [kW, A or kWh]."""
+
+_W_PER_KW = 1000.0
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken limit.
+
+    Attributes
+    ----------
+    kind : str
+        ``power_max``, ``discharge_max``, ``negative``, ``outside_window``,
+        ``min_rate``, ``energy``, ``battery``, ``node_import``, ``node_export``
+        or ``phase_current``.
+    where : str
+        The session or node id (with the phase for currents).
+    slot : int
+        The slot index (-1 for whole-session checks).
+    value : float
+        The planned quantity [kW, kWh or A].
+    limit : float
+        The limit it breaks.
+    """
+
+    kind: str
+    where: str
+    slot: int
+    value: float
+    limit: float
+
+    def __str__(self) -> str:
+        at = "" if self.slot < 0 else f" in slot {self.slot}"
+        return f"{self.kind} at {self.where}{at}: {self.value:.9g} beyond {self.limit:.9g}"
+
+
+def verify_plan(
+    problem: ChargingProblem, plan, tolerance: float = DEFAULT_TOLERANCE
+) -> list[Violation]:
+    """Every limit a plan breaks (empty when it respects them all).
+
+    Parameters
+    ----------
+    problem : ChargingProblem
+        The problem the plan is for.
+    plan : ChargingPlan
+        The plan (its ``charge_kw`` and ``discharge_kw`` arrays are checked).
+    tolerance : float
+        Absolute slack for float rounding.
+
+    Returns
+    -------
+    list of Violation
+    """
+    return verify_power(problem, plan.charge_kw, plan.discharge_kw, tolerance)
+
+
+def _collect(kind: str, names, mask: NDArray, value: NDArray, limit: NDArray) -> list[Violation]:
+    found = []
+    for index in np.argwhere(mask):
+        row, slot = (int(index[0]), int(index[1])) if index.size == 2 else (int(index[0]), -1)
+        found.append(
+            Violation(
+                kind, names[row], slot, float(value[tuple(index)]), float(limit[tuple(index)])
+            )
+        )
+    return found
+
+
+def verify_power(
+    problem: ChargingProblem,
+    charge_kw: NDArray,
+    discharge_kw: NDArray,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> list[Violation]:
+    """Every limit that per-session charge and discharge power arrays break.
+
+    Parameters
+    ----------
+    problem : ChargingProblem
+        The problem.
+    charge_kw, discharge_kw : ndarray, shape (n, T)
+        Charging and discharging power per session and slot [kW], both >= 0.
+    tolerance : float
+        Absolute slack for float rounding.
+
+    Returns
+    -------
+    list of Violation
+    """
+    sessions = problem.session_ids
+    p, d = np.asarray(charge_kw, dtype=np.float64), np.asarray(discharge_kw, dtype=np.float64)
+    found: list[Violation] = []
+    zeros = np.zeros_like(p)
+    found += _collect("negative", sessions, (p < 0) | (d < 0), np.minimum(p, d), zeros)
+    outside = problem.presence == 0
+    found += _collect("outside_window", sessions, outside & ((p != 0) | (d != 0)), p + d, zeros)
+    found += _collect(
+        "power_max", sessions, p > problem.power_max_kw + tolerance, p, problem.power_max_kw
+    )
+    found += _collect(
+        "discharge_max",
+        sessions,
+        d > problem.discharge_max_kw + tolerance,
+        d,
+        problem.discharge_max_kw,
+    )
+    p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
+    found += _collect("min_rate", sessions, (p > tolerance) & (p < p_min - tolerance), p, p_min)
+    hours = problem.slot_energy_h
+    gained = hours * (
+        p * problem.charge_efficiency[:, None] - d / problem.discharge_efficiency[:, None]
+    )
+    delivered = gained.sum(axis=1)
+    need = problem.energy_kwh
+    found += _collect("energy", sessions, delivered > need + tolerance, delivered, need)
+    state = np.cumsum(gained, axis=1)
+    found += _collect("battery", sessions, state < -tolerance, state, zeros)
+    found += _node_violations(problem, p - d, tolerance)
+    found += _phase_violations(problem, p - d, tolerance)
+    return found
+
+
+def _node_violations(
+    problem: ChargingProblem, net_kw: NDArray, tolerance: float
+) -> list[Violation]:
+    ev = problem.node_loads_kw(net_kw)
+    base = problem.subtree_sum(problem.base_load_kw)
+    room_up = np.maximum(problem.node_capacity_kw - base, 0.0)
+    room_down = np.minimum(-problem.export_capacity_kw - base, 0.0)
+    nodes = problem.node_ids
+    return _collect(
+        "node_import", nodes, ev > room_up + tolerance, ev + base, problem.node_capacity_kw
+    ) + _collect(
+        "node_export", nodes, ev < room_down - tolerance, ev + base, -problem.export_capacity_kw
+    )
+
+
+def _phase_violations(
+    problem: ChargingProblem, net_kw: NDArray, tolerance: float
+) -> list[Violation]:
+    limit = problem.phase_current_max_a
+    if not np.isfinite(limit).any():
+        return []
+    found = []
+    volts = problem.node_voltage_v[:, None]
+    base_amps = problem.subtree_sum(problem.base_load_kw) * _W_PER_KW / (3.0 * volts)
+    per_phase_kw = net_kw / problem.session_phases.sum(axis=1)[:, None]
+    for phase in range(3):
+        direct = np.zeros((problem.n_nodes, problem.n_slots))
+        on = problem.session_phases[:, phase]
+        np.add.at(direct, problem.node_of_session[on], per_phase_kw[on])
+        amps = problem.subtree_sum(direct) * _W_PER_KW / volts
+        room_up = np.maximum(limit - base_amps, 0.0)
+        room_down = np.minimum(-limit - base_amps, 0.0)
+        names = [f"{node}/L{phase + 1}" for node in problem.node_ids]
+        bad = (amps > room_up + tolerance) | (amps < room_down - tolerance)
+        found += _collect("phase_current", names, bad, amps + base_amps, limit)
+    return found
