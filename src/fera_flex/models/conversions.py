@@ -14,6 +14,8 @@ limit never exceeds the limit it came from.
 - OCPP NotifyEVChargingNeedsRequest <-> :class:`SessionDemand`.
 - OCPI CDR/Session charging periods <-> the measured power history
   (a :class:`~fera_flex.models.fera.TimeSeries` in kW).
+- :class:`~fera_flex.timeseries.Profile` <-> FERA TimeSeries, OCPI
+  ChargingProfile and OCPP ChargingSchedule (profiles are in kW).
 
 Examples
 --------
@@ -32,11 +34,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 from fera_flex import units
-from fera_flex._time import from_epoch_s, require_aware
+from fera_flex._time import epoch_s, from_epoch_s, require_aware
 from fera_flex.errors import InputError
 from fera_flex.models import ocpi, ocpp
 from fera_flex.models.fera import Period, TimeSeries
+from fera_flex.timeseries import Profile
 
 __all__ = [
     "SessionDemand",
@@ -50,6 +55,11 @@ __all__ = [
     "ocpi_to_ocpp_schedule",
     "ocpp_to_ocpi_profile",
     "power_history_kw",
+    "profile_from_ocpi",
+    "profile_from_ocpp",
+    "profile_from_series",
+    "profile_to_ocpi",
+    "series_from_profile",
 ]
 
 Unit = Literal["W", "A"]
@@ -523,4 +533,138 @@ def _energy_period(start_s: int, energy_kwh: float) -> ocpi.ChargingPeriod:
     return ocpi.ChargingPeriod(
         start_date_time=from_epoch_s(start_s),
         dimensions=[ocpi.CdrDimension(type="ENERGY", volume=energy_kwh)],
+    )
+
+
+def profile_from_series(series: TimeSeries) -> Profile:
+    """The :class:`Profile` of a gap-free FERA TimeSeries (values keep their unit).
+
+    Raises
+    ------
+    InputError
+        If the series has a gap (a Profile is defined on one interval).
+    """
+    starts, ends, values = series.to_arrays()
+    gaps = np.flatnonzero(starts[1:] != ends[:-1])
+    if gaps.size:
+        at = from_epoch_s(ends[gaps[0]]).isoformat()
+        raise InputError("profile_from_series", "series", at, "has a gap here; a Profile cannot")
+    return Profile(starts, values, end_s=int(ends[-1]))
+
+
+def series_from_profile(profile: Profile) -> TimeSeries:
+    """The FERA TimeSeries (periods form) of a profile with a finite end."""
+    if profile.end_s is None:
+        raise InputError("series_from_profile", "profile", profile, "is open-ended; give it an end")
+    ends = np.append(profile.t_s[1:], profile.end_s)
+    return TimeSeries(
+        periods=[
+            Period(start=from_epoch_s(start), end=from_epoch_s(end), value=float(value))
+            for start, end, value in zip(profile.t_s, ends, profile.values, strict=True)
+        ]
+    )
+
+
+def _kw(limits: np.ndarray, unit: str, voltage_v: float, phases: np.ndarray) -> np.ndarray:
+    if unit == "W":
+        return units.kw_from_w(limits)
+    return np.array(
+        [
+            units.kw_from_current_a(float(a), voltage_v, int(k))
+            for a, k in zip(limits, phases, strict=True)
+        ]
+    )
+
+
+def _anchored(where: str, start: datetime | None, anchor: datetime | None) -> int:
+    if start is not None:
+        return epoch_s(start, where, "start")
+    if anchor is None:
+        raise InputError(where, "start", None, "a relative profile needs the start of charging")
+    return epoch_s(require_aware(where, "start", anchor), where, "start")
+
+
+def profile_from_ocpi(
+    profile: ocpi.ChargingProfile,
+    *,
+    start: datetime | None = None,
+    voltage_v: float = 230.0,
+    phases: int = 3,
+) -> Profile:
+    """The power limits of an OCPI ChargingProfile as a Profile [kW].
+
+    Parameters
+    ----------
+    profile : ocpi.ChargingProfile
+        The profile; it must have at least one period starting at 0 s.
+    start : datetime, optional
+        Start of charging, required for a relative profile (no
+        ``start_date_time``).
+    voltage_v, phases : float, int
+        For limits in A (per phase).
+
+    Returns
+    -------
+    Profile
+        Limits [kW]; open-ended unless the profile has a ``duration``.
+    """
+    where = "profile_from_ocpi"
+    periods = profile.charging_profile_period or []
+    if not periods or periods[0].start_period != 0:
+        raise InputError(where, "profile", len(periods), "needs a first period at 0 s")
+    t0 = _anchored(where, profile.start_date_time, start)
+    offsets = np.array([p.start_period for p in periods], dtype=np.int64)
+    limits = np.array([p.limit for p in periods])
+    values = _kw(limits, profile.charging_rate_unit.value, voltage_v, np.full(limits.size, phases))
+    end = None if profile.duration is None else t0 + profile.duration
+    return Profile(t0 + offsets, values, end_s=end)
+
+
+def profile_from_ocpp(
+    schedule: ocpp.ChargingSchedule, *, start: datetime | None = None, voltage_v: float = 230.0
+) -> Profile:
+    """The power limits of an OCPP ChargingSchedule as a Profile [kW].
+
+    Limits in A use each period's ``numberPhases`` (absent means 3).
+    ``start`` anchors a schedule without ``startSchedule`` (Relative kind).
+    """
+    t0 = _anchored("profile_from_ocpp", schedule.start_schedule, start)
+    periods = schedule.charging_schedule_period
+    offsets = np.array([p.start_period for p in periods], dtype=np.int64)
+    limits = np.array([p.limit for p in periods])
+    phases = np.array([p.number_phases or _OCPP_DEFAULT_PHASES for p in periods])
+    values = _kw(limits, schedule.charging_rate_unit.value, voltage_v, phases)
+    end = None if schedule.duration is None else t0 + schedule.duration
+    return Profile(t0 + offsets, values, end_s=end)
+
+
+def profile_to_ocpi(
+    profile: Profile, *, unit: Unit = "W", voltage_v: float = 230.0, phases: int = 3
+) -> ocpi.ChargingProfile:
+    """An absolute OCPI ChargingProfile whose limits never exceed the profile.
+
+    Limits are rounded down to one decimal; negative values (discharge)
+    become 0, which OCPI 2.2.1 can express. Equal neighbours are merged.
+    """
+    where = "profile_to_ocpi"
+    _check_unit(where, unit)
+    if unit not in ("W", "A"):
+        raise InputError(where, "unit", unit, "must be 'W' or 'A'")
+    compact = profile.compress()
+    t0 = int(compact.t_s[0])
+    if unit == "W":
+        limits = units.w_from_kw(np.maximum(compact.values, 0.0))
+    else:
+        limits = units.current_a_from_kw(np.maximum(compact.values, 0.0), voltage_v, phases)
+    periods = []
+    for offset, limit in zip(compact.t_s - t0, limits, strict=True):
+        limit = floor_one_decimal(float(limit))
+        if periods and periods[-1].limit == limit:
+            continue
+        periods.append(ocpi.ChargingProfilePeriod(start_period=int(offset), limit=limit))
+    return ocpi.ChargingProfile(
+        start_date_time=from_epoch_s(t0),
+        duration=None if compact.end_s is None else int(compact.end_s - t0),
+        charging_rate_unit=unit,
+        charging_profile_period=periods,
     )

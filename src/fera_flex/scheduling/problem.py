@@ -361,6 +361,26 @@ class ChargingProblem:
             )
         return problem
 
+    @classmethod
+    def from_scenario(cls, scenario: Any) -> "ChargingProblem":
+        """Build the problem of a :class:`~fera_flex.models.scenario.Scenario`.
+
+        See :mod:`fera_flex.scheduling._from_scenario` for how each session's
+        window, need and limits and each node's limits are derived; sessions
+        that cannot be planned are listed in ``metadata["skipped"]``.
+        """
+        from fera_flex.models.scenario import Scenario
+        from fera_flex.scheduling._from_scenario import problem_from_scenario
+
+        if not isinstance(scenario, Scenario):
+            raise InputError(
+                "ChargingProblem.from_scenario",
+                "scenario",
+                type(scenario).__name__,
+                "must be a Scenario",
+            )
+        return problem_from_scenario(scenario, cls)
+
     @staticmethod
     def _presence(
         arrival, departure, n_slots, first_fraction, last_fraction

@@ -1,0 +1,346 @@
+"""Build a :class:`ChargingProblem` from a :class:`~fera_flex.models.scenario.Scenario`.
+
+Per session (an OCPI Session with its ChargingPreferences, or a FERA
+ArrivalEstimate):
+
+- window: plug-in time (Session start, or expected arrival) to departure
+  (preferences, else ISO 15118 needs, else the Session's end or the expected
+  departure, else the horizon end), clipped to the horizon; a partial first
+  or last slot counts only for the time plugged in;
+- energy need: preferences' ``energy_need`` minus the energy already charged
+  (``Session.kwh``); else the ISO 15118 energy amount; else what the OEM
+  curve's battery still holds; else the estimate's need; else as much as
+  the session can take;
+- power limit per slot: connector maximum, capped by the EV (ISO 15118
+  needs, estimate), by the OEM curve at the known state of charge, and by
+  the limits already installed on the EVSE (their minimum over each slot);
+- ProfileType from the preferences or estimate (REGULAR when none);
+  discharge allowed per the preferences/estimate (at the same power);
+- phases from the topology's ``evse_phases`` or the connector type.
+
+Per node: import/export capacity and phase current limits (their minimum
+over each slot), and the building loads attached to it (their maximum over
+each slot, load plus generation); a BuildingLoad's ``max_grid_load_kw`` and
+``min_grid_load_kw`` tighten the node's import and export limits. Prices and
+emissions are resampled (slot means) per session from the most specific
+signal: its Location, else its nearest node, else a global one. With only a
+renewable share, GREEN uses the non-renewable share (per mille) as the
+emission proxy.
+
+Sessions that cannot be planned (no EVSE assigned, window outside the
+horizon, EVSE removed) are listed in ``problem.metadata["skipped"]``.
+"""
+
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex._time import epoch_s
+from fera_flex.models import conversions, ocpi
+from fera_flex.models.fera import ScopeKind, TimeSeries
+from fera_flex.models.fera.topology import GridNode, Phase
+from fera_flex.models.scenario import Scenario
+from fera_flex.timeseries import Profile, TimeGrid
+
+__all__ = ["problem_from_scenario"]
+
+_PHASES_OF_POWER_TYPE = {
+    ocpi.PowerType.AC_1_PHASE: (True, False, False),
+    ocpi.PowerType.AC_2_PHASE: (True, True, False),
+    ocpi.PowerType.AC_2_PHASE_SPLIT: (True, True, False),
+}
+_PROMILLE = 1000.0
+
+
+def _slot_values(
+    value: float | TimeSeries | None, grid: TimeGrid, how: str, default: float
+) -> NDArray:
+    """Per-slot values of a constant or series (the scenario checked coverage)."""
+    if value is None:
+        return np.full(grid.n, default)
+    if not isinstance(value, TimeSeries):
+        return np.full(grid.n, float(value))
+    starts, ends, values = value.to_arrays()
+    inside = (ends > grid.start_s) & (starts < grid.end_s)
+    profile = Profile(starts[inside], values[inside], end_s=int(ends[inside][-1]))
+    return profile.resample(grid, how).values
+
+
+def _window(
+    grid: TimeGrid, arrival: datetime, departure: datetime
+) -> tuple[int, int, float, float] | None:
+    start_s = max(epoch_s(arrival), grid.start_s)
+    end_s = min(epoch_s(departure), grid.end_s)
+    if end_s <= start_s:
+        return None
+    first = (start_s - grid.start_s) // grid.step_s
+    last = (end_s - 1 - grid.start_s) // grid.step_s
+    first_fraction = (grid.start_s + (first + 1) * grid.step_s - start_s) / grid.step_s
+    last_fraction = (end_s - grid.start_s - last * grid.step_s) / grid.step_s
+    return int(first), int(last) + 1, float(first_fraction), float(last_fraction)
+
+
+class _Builder:
+    """Collects per-session rows while walking sessions and estimates."""
+
+    def __init__(self, scenario: Scenario, grid: TimeGrid) -> None:
+        self.scenario = scenario
+        self.grid = grid
+        self.order = scenario.topology.ordered()
+        self.node_index = {node.id: index for index, node in enumerate(self.order)}
+        self.evses = scenario.evses()
+        self.rows: list[dict[str, Any]] = []
+        self.skipped: list[str] = []
+        self.limits = {limit.evse_uid.casefold(): limit for limit in scenario.evse_limits}
+        self.needs = {n.session_id.casefold(): n.request for n in scenario.ev_charging_needs}
+        self.curves = {sid.casefold(): c for c in scenario.oem_curves for sid in c.session_ids}
+
+    def add(
+        self,
+        session_id: str,
+        location_id: str,
+        evse_uid: str,
+        connector_id: str | None,
+        arrival: datetime,
+        departure: datetime | None,
+        energy_kwh: float | None,
+        vehicle_max_kw: float | None,
+        profile_type: ocpi.ProfileType,
+        discharge: bool,
+    ) -> None:
+        key = evse_uid.casefold()
+        if evse_uid == "#NA" or key not in self.evses:
+            self.skipped.append(f"{session_id}: no EVSE assigned")
+            return
+        location, evse = self.evses[key]
+        if evse.status is ocpi.Status.REMOVED:
+            self.skipped.append(f"{session_id}: EVSE {evse_uid} is REMOVED")
+            return
+        connector = (
+            evse.connector(connector_id)
+            if connector_id
+            else max(evse.connectors, key=lambda c: c.max_power_kw)
+        )
+        demand = None
+        if session_id.casefold() in self.needs:
+            node = self.scenario.topology.node_of_evse(evse_uid)
+            demand = conversions.demand_from_charging_needs(
+                self.needs[session_id.casefold()], node.voltage_v
+            )
+            departure = departure or demand.departure_time
+            if energy_kwh is None:
+                energy_kwh = demand.energy_need_kwh
+        window = _window(self.grid, arrival, departure or self.grid.end)
+        if window is None:
+            self.skipped.append(f"{session_id}: its stay lies outside the horizon")
+            return
+        power_kw = np.full(self.grid.n, connector.max_power_kw)
+        caps = [vehicle_max_kw, None if demand is None else demand.max_power_kw]
+        curve = self.curves.get(session_id.casefold())
+        if curve is not None and curve.state_of_charge_percent is not None:
+            caps.append(curve.max_power_at(curve.state_of_charge_percent))
+            if energy_kwh is None:
+                energy_kwh = (
+                    (100.0 - curve.state_of_charge_percent) / 100.0 * curve.battery_capacity_kwh
+                )
+        for cap in caps:
+            if cap is not None:
+                power_kw = np.minimum(power_kw, cap)
+        power_kw = np.minimum(power_kw, self._installed_limit_kw(evse_uid, connector, arrival))
+        node = self.scenario.topology.node_of_evse(evse_uid)
+        self.rows.append(
+            {
+                "session_id": session_id,
+                "evse_uid": evse.uid,
+                "location_id": location.id,
+                "node": self.node_index[node.id],
+                "window": window,
+                "energy_kwh": energy_kwh,
+                "power_max_kw": power_kw,
+                "power_min_kw": 0.0
+                if demand is None
+                else min(demand.min_power_kw, float(power_kw.max())),
+                "profile_type": profile_type,
+                "discharge": discharge,
+                "phases": self._phases(node, evse.uid, connector),
+            }
+        )
+
+    def _installed_limit_kw(
+        self, evse_uid: str, connector: ocpi.Connector, arrival: datetime
+    ) -> NDArray:
+        limit = self.limits.get(evse_uid.casefold())
+        result = np.full(self.grid.n, np.inf)
+        if limit is None or limit.ocpi_profile is None:
+            return result
+        profile = conversions.profile_from_ocpi(
+            limit.ocpi_profile,
+            start=arrival,
+            voltage_v=float(connector.max_voltage),
+            phases=connector.phases,
+        )
+        covered = profile.resample(self.grid, "min", fill=np.inf)
+        return np.minimum(result, covered.values)
+
+    @staticmethod
+    def _phases(
+        node: GridNode, evse_uid: str, connector: ocpi.Connector
+    ) -> tuple[bool, bool, bool]:
+        wired = {uid.casefold(): phases for uid, phases in (node.evse_phases or {}).items()}
+        if evse_uid.casefold() in wired:
+            phases = set(wired[evse_uid.casefold()])
+            return tuple(phase in phases for phase in (Phase.L1, Phase.L2, Phase.L3))
+        return _PHASES_OF_POWER_TYPE.get(connector.power_type, (True, True, True))
+
+
+def _walk_sessions(scenario: Scenario, builder: _Builder) -> None:
+    for session in scenario.sessions:
+        if session.status in (ocpi.SessionStatus.COMPLETED, ocpi.SessionStatus.INVALID):
+            builder.skipped.append(f"{session.id}: status {session.status.value}")
+            continue
+        prefs = scenario.preferences_for(session.id)
+        need = (
+            None
+            if prefs is None or prefs.energy_need is None
+            else max(prefs.energy_need - session.kwh, 0.0)
+        )
+        departure = (
+            prefs.departure_time if prefs and prefs.departure_time else session.end_date_time
+        )
+        builder.add(
+            session.id,
+            session.location_id,
+            session.evse_uid,
+            session.connector_id,
+            session.start_date_time,
+            departure,
+            need,
+            None,
+            prefs.profile_type if prefs else ocpi.ProfileType.REGULAR,
+            bool(prefs and prefs.allows_discharge),
+        )
+    for estimate in scenario.arrival_estimates:
+        location = next(
+            loc
+            for loc in scenario.locations
+            if loc.id.casefold() == estimate.location_id.casefold()
+        )
+        evse_uid = estimate.evse_uid or max(location.evses or [], key=lambda e: e.max_power_kw).uid
+        builder.add(
+            estimate.id,
+            estimate.location_id,
+            evse_uid,
+            None,
+            estimate.expected_arrival,
+            estimate.expected_departure,
+            estimate.energy_need_kwh,
+            estimate.max_power_kw,
+            estimate.profile_type,
+            estimate.discharge_allowed,
+        )
+
+
+def _signal_rows(
+    scenario: Scenario, grid: TimeGrid, rows, order
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Import price, export price and emission per session and slot."""
+    parents = {node.id: node.parent for node in order}
+
+    def pick(signals, row):
+        by_scope = {(s.scope.kind, (s.scope.id or "").casefold()): s for s in signals}
+        location = by_scope.get((ScopeKind.LOCATION, row["location_id"].casefold()))
+        if location is not None:
+            return location
+        node_id = order[row["node"]].id
+        while node_id is not None:
+            if (ScopeKind.NODE, node_id.casefold()) in by_scope:
+                return by_scope[(ScopeKind.NODE, node_id.casefold())]
+            node_id = parents[node_id]
+        return by_scope.get((ScopeKind.GLOBAL, ""))
+
+    n = len(rows)
+    price, export, emission = (np.zeros((n, grid.n)) for _ in range(3))
+    for index, row in enumerate(rows):
+        signal = pick(scenario.price_signals, row)
+        if signal is not None:
+            price[index] = _slot_values(signal.import_price_per_kwh, grid, "mean", 0.0)
+            export[index] = _slot_values(
+                signal.export_price_per_kwh or signal.import_price_per_kwh, grid, "mean", 0.0
+            )
+        signal = pick(scenario.emission_signals, row)
+        if signal is not None and signal.emission_g_per_kwh is not None:
+            emission[index] = _slot_values(signal.emission_g_per_kwh, grid, "mean", 0.0)
+        elif signal is not None:
+            share = _slot_values(signal.renewable_share, grid, "mean", 0.0)
+            emission[index] = (1.0 - share) * _PROMILLE
+    return price, export, emission
+
+
+def _node_arrays(scenario: Scenario, grid: TimeGrid, order: list[GridNode]) -> dict[str, NDArray]:
+    index = {node.id: k for k, node in enumerate(order)}
+    m = len(order)
+    capacity = np.vstack([_slot_values(n.import_capacity_kw, grid, "min", np.inf) for n in order])
+    export = np.vstack([_slot_values(n.export_capacity_kw, grid, "min", np.inf) for n in order])
+    phase = np.vstack([_slot_values(n.phase_current_limit_a, grid, "min", np.inf) for n in order])
+    base = np.zeros((m, grid.n))
+    for load in scenario.building_loads:
+        k = index[load.node_id]
+        base[k] += _slot_values(load.load_kw, grid, "max", 0.0)
+        base[k] += _slot_values(load.generation_kw, grid, "max", 0.0)
+        if load.max_grid_load_kw is not None:
+            capacity[k] = np.minimum(capacity[k], load.max_grid_load_kw)
+        if load.min_grid_load_kw is not None and load.min_grid_load_kw <= 0:
+            export[k] = np.minimum(export[k], -load.min_grid_load_kw)
+    return {
+        "node_capacity_kw": capacity,
+        "export_capacity_kw": export,
+        "phase_current_max_a": phase,
+        "base_load_kw": base,
+        "node_voltage_v": np.array([node.voltage_v for node in order]),
+    }
+
+
+def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
+    """The ChargingProblem of a scenario (see the module documentation)."""
+    horizon = scenario.horizon
+    grid = TimeGrid(horizon.start, horizon.step_s, horizon.n_slots)
+    builder = _Builder(scenario, grid)
+    _walk_sessions(scenario, builder)
+    rows, order = builder.rows, builder.order
+    windows = np.array([row["window"] for row in rows], dtype=object).reshape(-1, 4)
+    power = np.array([row["power_max_kw"] for row in rows]).reshape(len(rows), grid.n)
+    presence = np.zeros((len(rows), grid.n))
+    for k, (first, end, *_rest) in enumerate(windows):
+        presence[k, first:end] = 1.0
+    hours = (presence * power).sum(axis=1) * grid.dt_h
+    energy = np.array(
+        [hours[k] if row["energy_kwh"] is None else row["energy_kwh"] for k, row in enumerate(rows)]
+    )
+    price, export_price, emission = _signal_rows(scenario, grid, rows, order)
+    problem = problem_class.from_arrays(
+        grid=grid,
+        arrival_slot=windows[:, 0].astype(np.int64),
+        departure_slot=windows[:, 1].astype(np.int64),
+        first_slot_fraction=windows[:, 2].astype(float),
+        last_slot_fraction=windows[:, 3].astype(float),
+        energy_kwh=energy,
+        power_max_kw=power,
+        power_min_kw=np.array([row["power_min_kw"] for row in rows]),
+        discharge_max_kw=power * np.array([row["discharge"] for row in rows], dtype=float)[:, None],
+        node_of_session=np.array([row["node"] for row in rows], dtype=np.int64),
+        node_parent=scenario.topology.parent_indices(),
+        price_eur_per_kwh=price,
+        export_price_eur_per_kwh=export_price,
+        emission_g_per_kwh=emission,
+        profile_type=[row["profile_type"] for row in rows],
+        session_phases=np.array([row["phases"] for row in rows], dtype=bool).reshape(len(rows), 3),
+        session_ids=[row["session_id"] for row in rows],
+        evse_uids=[row["evse_uid"] for row in rows],
+        node_ids=[node.id for node in order],
+        **_node_arrays(scenario, grid, order),
+    )
+    object.__setattr__(problem, "metadata", MappingProxyType({"skipped": tuple(builder.skipped)}))
+    return problem
