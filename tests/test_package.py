@@ -7,6 +7,8 @@ from fera_flex.errors import FeraFlexError, InputError
 
 def test_lazy_public_names():
     assert fera_flex.InputError is InputError
+    for name in fera_flex.__all__:
+        assert getattr(fera_flex, name) is not None
     assert issubclass(InputError, FeraFlexError)
     assert set(fera_flex.__all__) <= set(dir(fera_flex))
 

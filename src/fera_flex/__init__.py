@@ -17,8 +17,19 @@ __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it (imported lazily, PEP 562)
 _LAZY = {
+    "ChargingPlan": "fera_flex.scheduling.plan",
+    "ChargingProblem": "fera_flex.scheduling.problem",
     "FeraFlexError": "fera_flex.errors",
     "InputError": "fera_flex.errors",
+    "ObjectiveOptions": "fera_flex.scheduling.objective",
+    "PlanStatus": "fera_flex.scheduling.plan",
+    "Profile": "fera_flex.timeseries",
+    "Scenario": "fera_flex.models.scenario",
+    "SolverOptions": "fera_flex.scheduling.solver",
+    "TimeGrid": "fera_flex.timeseries",
+    "schedule": "fera_flex.scheduling.schedule",
+    "sum_profiles": "fera_flex.timeseries",
+    "verify_plan": "fera_flex.scheduling.verify",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
