@@ -24,6 +24,7 @@ _LAZY = {
     "ObjectiveOptions": "fera_flex.scheduling.objective",
     "PlanStatus": "fera_flex.scheduling.plan",
     "Profile": "fera_flex.timeseries",
+    "ProfileBatch": "fera_flex.timeseries",
     "Scenario": "fera_flex.models.scenario",
     "SolverOptions": "fera_flex.scheduling.solver",
     "TimeGrid": "fera_flex.timeseries",
