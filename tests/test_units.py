@@ -60,3 +60,25 @@ def test_non_finite_or_non_numeric_rejected(value):
     with pytest.raises(InputError) as info:
         units.kw_from_w(value)
     assert info.value.field == "power_w"
+
+
+@given(st.floats(-1e7, 1e7, allow_nan=False))
+def test_floor_tenth_is_the_largest_tenth_not_above(value):
+    floored = units.floor_tenth(value)
+    assert floored <= value
+    assert value - floored < 0.1 + 1e-9
+    assert round(floored, 1) == floored
+
+
+@given(st.integers(0, 10**5).map(lambda tenths: tenths / 10), st.sampled_from([1, 2, 3]))
+def test_exact_limit_conversion(amps, phases):
+    watts = units.limit_in_unit(amps, "A", "W", 230.0, phases)
+    assert watts == units.exact_decimal(amps) * 230 * phases
+    assert units.limit_in_unit(float(watts), "W", "A", 230.0, phases) == units.exact_decimal(amps)
+    assert units.floor_tenth(watts) == float(watts)  # one decimal times 230: still one decimal
+
+
+def test_limit_in_unit_rejects_bad_units():
+    with pytest.raises(InputError) as info:
+        units.limit_in_unit(16, "kW", "A", 230.0, 3)
+    assert info.value.field == "source"

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import TypeVar
 
 import numpy as np
@@ -168,6 +169,68 @@ def current_a_from_kw(
     power = _finite(where, "power_kw", power_kw)
     scale = _ac_scale_kw_per_a(where, voltage_v, phases, power_factor)
     return power / scale
+
+
+def exact_decimal(value: float) -> Fraction:
+    """The decimal a float is written as, exactly (7.3 -> 73/10).
+
+    >>> exact_decimal(7.3)
+    Fraction(73, 10)
+    """
+    return Fraction(repr(float(value)))
+
+
+def floor_tenth(value: float | Fraction) -> float:
+    """The largest one-decimal number not above ``value`` (OCPI/OCPP limits carry one decimal).
+
+    Floats are taken as the decimal they are written as, so ``floor_tenth(5037.0)``
+    is 5037.0 and ``floor_tenth(5036.99999)`` is 5036.9.
+
+    >>> floor_tenth(15.94), floor_tenth(16.0), floor_tenth(-0.05)
+    (15.9, 16.0, -0.1)
+    """
+    exact = value if isinstance(value, Fraction) else exact_decimal(value)
+    return math.floor(exact * 10) / 10
+
+
+def limit_in_unit(
+    limit: float, source: str, target: str, voltage_v: float, phases: int
+) -> Fraction:
+    """A charging limit converted exactly between ``W`` (total) and ``A`` (per phase).
+
+    ``W = A * V * phases`` on the decimal values, with no detour through kW.
+
+    Parameters
+    ----------
+    limit : float
+        The limit in ``source`` units [W or A].
+    source, target : {'W', 'A'}
+        Units.
+    voltage_v : float
+        Line-to-neutral voltage [V].
+    phases : int
+        Phases the current flows on (1, 2 or 3).
+
+    Returns
+    -------
+    Fraction
+        The exact limit in ``target`` units (round it with :func:`floor_tenth`).
+
+    Examples
+    --------
+    >>> float(limit_in_unit(7.3, "A", "W", 230, 3))
+    5037.0
+    """
+    where = "units.limit_in_unit"
+    for name, unit in (("source", source), ("target", target)):
+        if unit not in ("W", "A"):
+            raise InputError(where, name, unit, "must be 'W' or 'A'")
+    value = exact_decimal(_finite(where, "limit", limit))
+    if source == target:
+        return value
+    volts_phases = exact_decimal(voltage_v) * phases
+    _ac_scale_kw_per_a(where, voltage_v, phases, 1.0)
+    return value / volts_phases if target == "A" else value * volts_phases
 
 
 def _ac_scale_kw_per_a(where: str, voltage_v: float, phases: int, power_factor: float) -> float:

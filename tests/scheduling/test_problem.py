@@ -85,3 +85,51 @@ def test_from_scenario_of_bundled_site():
 def test_from_scenario_rejects_other_objects():
     with pytest.raises(InputError, match="Scenario"):
         ChargingProblem.from_scenario({"name": "x"})
+
+
+def test_installed_limits_cap_session_power():
+    raw = Scenario.load("examples/scenarios/office_depot.json").model_dump(mode="json")
+    raw["evse_limits"] = [
+        {
+            "evse_uid": "CS-A00-L",
+            "ocpp_profiles": [
+                {
+                    "id": 7,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "TxDefaultProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": [
+                        {
+                            "id": 1,
+                            "startSchedule": "2026-03-02T00:00:00Z",
+                            "chargingRateUnit": "A",
+                            "chargingSchedulePeriod": [
+                                {"startPeriod": 0, "limit": 6.0},
+                                {"startPeriod": 43200, "limit": 10.0},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+        {
+            "evse_uid": "CS-A01-L",
+            "ocpi_profile": {
+                "start_date_time": "2026-03-02T10:00:00Z",
+                "charging_rate_unit": "W",
+                "charging_profile_period": [{"start_period": 0, "limit": 3000.0}],
+            },
+        },
+    ]
+    problem = ChargingProblem.from_scenario(Scenario.model_validate(raw))
+    first = problem.evse_uids.index("CS-A00-L")
+    window = problem.presence[first] > 0
+    noon = problem.grid.index_of(datetime(2026, 3, 2, 12, tzinfo=timezone.utc))
+    caps = problem.power_max_kw[first]
+    np.testing.assert_allclose(caps[window & (np.arange(96) < noon)], 6 * 230 * 3 / 1000)
+    np.testing.assert_allclose(caps[window & (np.arange(96) >= noon)], 10 * 230 * 3 / 1000)
+    second = problem.evse_uids.index("CS-A01-L")
+    ten = problem.grid.index_of(datetime(2026, 3, 2, 10, tzinfo=timezone.utc))
+    window = problem.presence[second] > 0
+    assert problem.power_max_kw[second][window & (np.arange(96) >= ten)].max() == 3.0
+    assert problem.power_max_kw[second][window & (np.arange(96) < ten)].max() > 3.0

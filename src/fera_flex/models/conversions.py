@@ -50,7 +50,6 @@ __all__ = [
     "demand_from_charging_needs",
     "energy_amount_wh",
     "energy_need_kwh",
-    "floor_one_decimal",
     "ocpi_to_ocpp_profile",
     "ocpi_to_ocpp_schedule",
     "ocpp_to_ocpi_profile",
@@ -77,23 +76,10 @@ _TRANSFER_OF_PHASES = {
 }
 
 
-def floor_one_decimal(value: float) -> float:
-    """Round down to one decimal, never above ``value`` (limits on the wire).
-
-    >>> floor_one_decimal(15.94), floor_one_decimal(16.0), floor_one_decimal(-0.05)
-    (15.9, 16.0, -0.1)
-    """
-    tenths = math.floor(round(value * 10.0, 6))
-    result = tenths / 10.0
-    return result if result <= value else (tenths - 1) / 10.0
-
-
 def _convert_limit(limit: float, source: str, target: str, voltage_v: float, phases: int) -> float:
     if source == target:
         return limit
-    if target == "A":
-        return floor_one_decimal(units.current_a_from_kw(units.kw_from_w(limit), voltage_v, phases))
-    return floor_one_decimal(units.w_from_kw(units.kw_from_current_a(limit, voltage_v, phases)))
+    return units.floor_tenth(units.limit_in_unit(limit, source, target, voltage_v, phases))
 
 
 def _check_unit(where: str, unit: str | None) -> None:
@@ -658,7 +644,7 @@ def profile_to_ocpi(
         limits = units.current_a_from_kw(np.maximum(compact.values, 0.0), voltage_v, phases)
     periods = []
     for offset, limit in zip(compact.t_s - t0, limits, strict=True):
-        limit = floor_one_decimal(float(limit))
+        limit = units.floor_tenth(float(limit))
         if periods and periods[-1].limit == limit:
             continue
         periods.append(ocpi.ChargingProfilePeriod(start_period=int(offset), limit=limit))

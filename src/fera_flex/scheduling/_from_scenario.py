@@ -38,8 +38,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fera_flex import units
 from fera_flex._time import epoch_s
-from fera_flex.models import conversions, ocpi
+from fera_flex.models import conversions, ocpi, ocpp
+from fera_flex.models.composite import composite_schedule
 from fera_flex.models.fera import ScopeKind, TimeSeries
 from fera_flex.models.fera.topology import GridNode, Phase
 from fera_flex.models.scenario import Scenario
@@ -53,6 +55,10 @@ _PHASES_OF_POWER_TYPE = {
     ocpi.PowerType.AC_2_PHASE_SPLIT: (True, True, False),
 }
 _PROMILLE = 1000.0
+_STATION_PURPOSES = (
+    ocpp.ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+    ocpp.ChargingProfilePurpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
+)
 
 
 def _slot_values(
@@ -172,18 +178,45 @@ class _Builder:
     def _installed_limit_kw(
         self, evse_uid: str, connector: ocpi.Connector, arrival: datetime
     ) -> NDArray:
+        """The minimum over each slot of the limits already installed on the EVSE [kW]."""
         limit = self.limits.get(evse_uid.casefold())
         result = np.full(self.grid.n, np.inf)
-        if limit is None or limit.ocpi_profile is None:
+        if limit is None:
             return result
-        profile = conversions.profile_from_ocpi(
-            limit.ocpi_profile,
-            start=arrival,
-            voltage_v=float(connector.max_voltage),
-            phases=connector.phases,
-        )
-        covered = profile.resample(self.grid, "min", fill=np.inf)
-        return np.minimum(result, covered.values)
+        voltage_v, phases = float(connector.max_voltage), connector.phases
+        profiles = []
+        if limit.ocpi_profile is not None:
+            profiles.append(
+                conversions.profile_from_ocpi(
+                    limit.ocpi_profile, start=arrival, voltage_v=voltage_v, phases=phases
+                )
+            )
+        if limit.ocpp_profiles:
+            station = [
+                p for p in limit.ocpp_profiles if p.charging_profile_purpose in _STATION_PURPOSES
+            ]
+            own = [
+                p
+                for p in limit.ocpp_profiles
+                if p.charging_profile_purpose not in _STATION_PURPOSES
+            ]
+            composite = composite_schedule(
+                own,
+                station_profiles=station,
+                evse_id=1,
+                start=self.grid.start,
+                duration_s=self.grid.end_s - self.grid.start_s,
+                charging_rate_unit="W",
+                transaction_start=arrival,
+                voltage_v=voltage_v,
+                phases=phases,
+                default_limit=units.w_from_kw(connector.max_power_kw),
+            )
+            profiles.append(composite.profile * (1.0 / units.W_PER_KW))
+        for profile in profiles:
+            covered = profile.resample(self.grid, "min", fill=connector.max_power_kw)
+            result = np.minimum(result, covered.values)
+        return result
 
     @staticmethod
     def _phases(

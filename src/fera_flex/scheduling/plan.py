@@ -21,7 +21,6 @@ from fera_flex import units
 from fera_flex._time import from_epoch_s
 from fera_flex.errors import InputError
 from fera_flex.models import ocpi, ocpp
-from fera_flex.models.conversions import floor_one_decimal
 from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = ["ChargingPlan", "PlanStatus"]
@@ -126,7 +125,7 @@ class ChargingPlan:
         return p.node_loads_kw(self.power_kw) + p.subtree_sum(p.base_load_kw)
 
     def _limits_w(self, index: int) -> NDArray[np.float64]:
-        return np.array([floor_one_decimal(units.w_from_kw(v)) for v in self.charge_kw[index]])
+        return np.array([units.floor_tenth(units.w_from_kw(v)) for v in self.charge_kw[index]])
 
     def _periods(self, index: int, unit: str) -> tuple[int, int, list[tuple[int, float]]]:
         """(first slot, end slot, [(start s, limit)]) of one session's compressed profile."""
@@ -140,7 +139,7 @@ class ChargingPlan:
             amps = units.current_a_from_kw(
                 self.charge_kw[index], float(p.node_voltage_v[node]), phases
             )
-            limits = np.array([floor_one_decimal(a) for a in amps])
+            limits = np.array([units.floor_tenth(a) for a in amps])
         periods: list[tuple[int, float]] = []
         for slot in range(first, end):
             limit = max(float(limits[slot]), 0.0)
