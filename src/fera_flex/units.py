@@ -233,6 +233,34 @@ def limit_in_unit(
     return value / volts_phases if target == "A" else value * volts_phases
 
 
+def wire_limit(power_kw: float, unit: str, voltage_v: float = 230.0, phases: int = 3) -> float:
+    """A power [kW] as an OCPI/OCPP limit in ``W`` or per-phase ``A``, rounded down to a tenth.
+
+    Computed on the decimal value of ``power_kw`` (1.0069 kW is 1006.9 W, not
+    1006.8), so the limit equals the power whenever the wire can carry it and
+    is below it otherwise.
+
+    >>> wire_limit(1.0069, "W"), wire_limit(11.04, "A", 230.0, 3)
+    (1006.9, 16.0)
+    """
+    watts = exact_decimal(_finite("units.wire_limit", "power_kw", power_kw)) * int(W_PER_KW)
+    return floor_tenth(
+        limit_in_unit(float(watts), "W", unit, voltage_v, phases) if unit == "A" else watts
+    )
+
+
+def kw_from_wire(limit: float, unit: str, voltage_v: float = 230.0, phases: int = 3) -> float:
+    """The power [kW] of an OCPI/OCPP limit in ``W`` or per-phase ``A``, on its decimal value.
+
+    The inverse of :func:`wire_limit` for limits with one decimal: 4027.7 W is
+    4.0277 kW (plain float division would give 4.027699999999999).
+
+    >>> kw_from_wire(4027.7, "W"), kw_from_wire(16.0, "A", 230.0, 3)
+    (4.0277, 11.04)
+    """
+    return float(limit_in_unit(limit, unit, "W", voltage_v, phases) / int(W_PER_KW))
+
+
 def _ac_scale_kw_per_a(where: str, voltage_v: float, phases: int, power_factor: float) -> float:
     """Return kW per ampere per phase after checking the electrical parameters."""
     if (

@@ -1,6 +1,7 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +10,7 @@ from fera_flex.errors import InputError
 from fera_flex.models import conversions as conv
 from fera_flex.models import ocpi, ocpp
 from fera_flex.models.fera import TimeSeries
+from fera_flex.timeseries import Profile
 from tests.models.ocpi.conftest import load_example
 from tests.models.ocpi.strategies import charging_profile
 
@@ -252,3 +254,52 @@ def test_power_history_errors():
         conv.power_history_kw([period], T0)
     with pytest.raises(InputError, match="timezone-naive"):
         conv.power_history_kw([period], datetime(2026, 3, 2))
+
+
+@st.composite
+def wire_profiles(draw):
+    """Profiles whose values are whole tenths of a watt (what the wire can carry), finite end."""
+    n = draw(st.integers(1, 12))
+    steps = draw(st.lists(st.integers(1, 7200), min_size=n, max_size=n))
+    t0 = int(T0.timestamp()) + draw(st.integers(0, 86_400))
+    t_s = t0 + np.concatenate([[0], np.cumsum(steps[:-1])]).astype(np.int64)
+    tenths_w = draw(st.lists(st.integers(0, 3_500_000), min_size=n, max_size=n))
+    values_kw = [round(tenths / 10_000, 4) for tenths in tenths_w]  # print as the decimal
+    return Profile(t_s, values_kw, end_s=int(t0 + sum(steps)))
+
+
+@given(wire_profiles())
+def test_profile_survives_ocpi_and_ocpp_round_trip(profile):
+    ocpi_profile = conv.profile_to_ocpi(profile)
+    assert conv.profile_from_ocpi(ocpi_profile) == profile
+    schedule = conv.ocpi_to_ocpp_schedule(ocpi_profile)
+    assert conv.profile_from_ocpp(schedule) == profile
+
+
+@given(wire_profiles())
+def test_profile_survives_time_series_round_trip(profile):
+    assert conv.profile_from_series(conv.series_from_profile(profile)) == profile
+
+
+def test_profile_conversion_errors():
+    with pytest.raises(InputError, match="gap"):
+        conv.profile_from_series(
+            TimeSeries(
+                periods=[
+                    {"start": T0, "end": T0 + timedelta(hours=1), "value": 1.0},
+                    {
+                        "start": T0 + timedelta(hours=2),
+                        "end": T0 + timedelta(hours=3),
+                        "value": 1.0,
+                    },
+                ]
+            )
+        )
+    relative = ocpi.ChargingProfile(
+        charging_rate_unit="W", charging_profile_period=[{"start_period": 0, "limit": 1000}]
+    )
+    with pytest.raises(InputError, match="start of charging"):
+        conv.profile_from_ocpi(relative)
+    assert conv.profile_from_ocpi(relative, start=T0).value_at(T0) == 1.0
+    with pytest.raises(InputError, match="open-ended"):
+        conv.series_from_profile(Profile([0], [1.0]))

@@ -552,11 +552,9 @@ def series_from_profile(profile: Profile) -> TimeSeries:
 
 
 def _kw(limits: np.ndarray, unit: str, voltage_v: float, phases: np.ndarray) -> np.ndarray:
-    if unit == "W":
-        return units.kw_from_w(limits)
     return np.array(
         [
-            units.kw_from_current_a(float(a), voltage_v, int(k))
+            units.kw_from_wire(float(a), unit, voltage_v, int(k))
             for a, k in zip(limits, phases, strict=True)
         ]
     )
@@ -638,13 +636,9 @@ def profile_to_ocpi(
         raise InputError(where, "unit", unit, "must be 'W' or 'A'")
     compact = profile.compress()
     t0 = int(compact.t_s[0])
-    if unit == "W":
-        limits = units.w_from_kw(np.maximum(compact.values, 0.0))
-    else:
-        limits = units.current_a_from_kw(np.maximum(compact.values, 0.0), voltage_v, phases)
     periods = []
-    for offset, limit in zip(compact.t_s - t0, limits, strict=True):
-        limit = units.floor_tenth(float(limit))
+    for offset, power_kw in zip(compact.t_s - t0, compact.values, strict=True):
+        limit = units.wire_limit(max(float(power_kw), 0.0), unit, voltage_v, phases)
         if periods and periods[-1].limit == limit:
             continue
         periods.append(ocpi.ChargingProfilePeriod(start_period=int(offset), limit=limit))

@@ -17,11 +17,11 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from fera_flex import units
-from fera_flex._time import from_epoch_s
 from fera_flex.errors import InputError
 from fera_flex.models import ocpi, ocpp
+from fera_flex.models.conversions import ocpi_to_ocpp_profile, profile_to_ocpi
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.timeseries import Profile
 
 __all__ = ["ChargingPlan", "PlanStatus"]
 
@@ -124,28 +124,17 @@ class ChargingPlan:
         p = self.problem
         return p.node_loads_kw(self.power_kw) + p.subtree_sum(p.base_load_kw)
 
-    def _limits_w(self, index: int) -> NDArray[np.float64]:
-        return np.array([units.floor_tenth(units.w_from_kw(v)) for v in self.charge_kw[index]])
-
-    def _periods(self, index: int, unit: str) -> tuple[int, int, list[tuple[int, float]]]:
-        """(first slot, end slot, [(start s, limit)]) of one session's compressed profile."""
+    def session_profile(self, index: int) -> Profile:
+        """Net power of one session over its stay, as a Profile [kW]."""
         p = self.problem
         first, end = int(p.arrival_slot[index]), int(p.departure_slot[index])
-        if unit == "W":
-            limits = self._limits_w(index)
-        else:
-            node = p.node_of_session[index]
-            phases = int(p.session_phases[index].sum())
-            amps = units.current_a_from_kw(
-                self.charge_kw[index], float(p.node_voltage_v[node]), phases
-            )
-            limits = np.array([units.floor_tenth(a) for a in amps])
-        periods: list[tuple[int, float]] = []
-        for slot in range(first, end):
-            limit = max(float(limits[slot]), 0.0)
-            if not periods or periods[-1][1] != limit:
-                periods.append(((slot - first) * p.grid.step_s, limit))
-        return first, end, periods
+        edges = p.grid.edges_s
+        return Profile(edges[first:end], self.power_kw[index, first:end], end_s=int(edges[end]))
+
+    def _wire(self, index: int) -> tuple[float, int]:
+        """Voltage [V] and phase count used for the A unit of one session."""
+        p = self.problem
+        return float(p.node_voltage_v[p.node_of_session[index]]), int(p.session_phases[index].sum())
 
     def to_ocpi_profiles(self, unit: str = "W") -> dict[str, ocpi.ChargingProfile]:
         """One absolute OCPI ChargingProfile per session, compressed.
@@ -167,18 +156,11 @@ class ChargingPlan:
         """
         if unit not in ("W", "A"):
             raise InputError("ChargingPlan.to_ocpi_profiles", "unit", unit, "must be 'W' or 'A'")
-        grid = self.problem.grid
         result = {}
         for index, session_id in enumerate(self.session_ids):
-            first, end, periods = self._periods(index, unit)
-            result[session_id] = ocpi.ChargingProfile(
-                start_date_time=from_epoch_s(grid.times_s[first]),
-                duration=(end - first) * grid.step_s,
-                charging_rate_unit=unit,
-                charging_profile_period=[
-                    ocpi.ChargingProfilePeriod(start_period=start, limit=limit)
-                    for start, limit in periods
-                ],
+            voltage_v, phases = self._wire(index)
+            result[session_id] = profile_to_ocpi(
+                self.session_profile(index), unit=unit, voltage_v=voltage_v, phases=phases
             )
         return result
 
@@ -216,35 +198,20 @@ class ChargingPlan:
         missing = [s for s in self.session_ids if s not in evse_ids]
         if missing:
             raise InputError(where, "evse_ids", missing[:5], "has no evseId for these sessions")
-        grid = self.problem.grid
         requests = []
-        for index, session_id in enumerate(self.session_ids):
-            first, end, periods = self._periods(index, unit)
-            phases = int(self.problem.session_phases[index].sum())
-            number_phases = phases if unit == "A" and phases != 3 else None
-            schedule = ocpp.ChargingSchedule(
-                id=1,
-                start_schedule=from_epoch_s(grid.times_s[first]),
-                duration=(end - first) * grid.step_s,
-                charging_rate_unit=unit,
-                charging_schedule_period=[
-                    ocpp.ChargingSchedulePeriod(
-                        start_period=start, limit=limit, number_phases=number_phases
-                    )
-                    for start, limit in periods
-                ],
-            )
-            profile = ocpp.ChargingProfile(
-                id=first_profile_id + index,
+        for index, (session_id, profile) in enumerate(self.to_ocpi_profiles(unit).items()):
+            voltage_v, phases = self._wire(index)
+            ocpp_profile = ocpi_to_ocpp_profile(
+                profile,
+                profile_id=first_profile_id + index,
                 stack_level=stack_level,
-                charging_profile_purpose=ocpp.ChargingProfilePurpose.TX_PROFILE,
-                charging_profile_kind=ocpp.ChargingProfileKind.ABSOLUTE,
-                charging_schedule=[schedule],
                 transaction_id=(transaction_ids or {}).get(session_id, session_id),
+                voltage_v=voltage_v,
+                phases=phases,
             )
             requests.append(
                 ocpp.SetChargingProfileRequest(
-                    evse_id=evse_ids[session_id], charging_profile=profile
+                    evse_id=evse_ids[session_id], charging_profile=ocpp_profile
                 )
             )
         return requests
