@@ -192,17 +192,18 @@ def _make_safe(
 
 
 def _repair(problem, charge, discharge, violations):
-    """Scale the power behind each violation down just enough (tolerance-size corrections)."""
+    """Scale or trim the power behind each violation just enough (tolerance-size corrections).
+
+    Limits are repaired by lowering power, so a repair never breaks another
+    limit; a slot pushed below its session's minimum rate is switched off.
+    """
     charge, discharge = charge.copy(), discharge.copy()
     session_index = {s: i for i, s in enumerate(problem.session_ids)}
     ancestors = problem.ancestors()[problem.node_of_session]
     for violation in violations:
         if violation.kind == "energy":
-            i = session_index[violation.where]
-            charge[i] *= (
-                max(violation.limit, 0.0) / violation.value * (1 - 1e-12)
-                if violation.value > 0
-                else 0.0
+            _trim_energy(
+                problem, charge, session_index[violation.where], violation.value - violation.limit
             )
         elif violation.kind in ("node_import", "phase_current"):
             node = problem.node_ids.index(violation.where.split("/")[0])
@@ -220,7 +221,21 @@ def _repair(problem, charge, discharge, violations):
                 )
             )
             discharge[rows] *= 1.0 - 1e-6
+    p_min = problem.power_min_kw[:, None]
+    charge = np.where((charge > 0) & (charge < p_min), 0.0, charge)
     return charge, discharge
+
+
+def _trim_energy(problem: ChargingProblem, charge: NDArray, i: int, excess_kwh: float) -> None:
+    """Remove ``excess_kwh`` from session ``i``, highest slots first, keeping its minimum rate."""
+    hours = problem.slot_energy_h[i] * problem.charge_efficiency[i]
+    for slot in np.argsort(-charge[i]):
+        if excess_kwh <= 0 or hours[slot] == 0:
+            continue
+        floor = problem.power_min_kw[i] if charge[i, slot] >= problem.power_min_kw[i] else 0.0
+        cut = min(excess_kwh / hours[slot] * (1 + 1e-12), charge[i, slot] - floor)
+        charge[i, slot] -= cut
+        excess_kwh -= cut * hours[slot]
 
 
 def _node_prices(problem: ChargingProblem, lp: StandardLP, solution: LPSolution) -> NDArray | None:
@@ -241,25 +256,28 @@ def _unmet_causes(plan: ChargingPlan) -> dict[str, str]:
         return {}
     deliverable = problem.max_deliverable_kwh()
     load = plan.node_load_kw
-    tight = load >= problem.node_capacity_kw - 1e-4 * np.maximum(1.0, problem.node_capacity_kw)
+    capacity = problem.node_capacity_kw
+    finite = np.isfinite(capacity)
+    margin = 1e-4 * np.maximum(1.0, np.where(finite, capacity, 0.0))
+    tight = finite & (load >= np.where(finite, capacity, 0.0) - margin)
     ancestors = problem.ancestors()
     causes = {}
     for i in np.flatnonzero(unmet > tolerance):
+        reasons = []
         if deliverable[i] < problem.energy_kwh[i] - tolerance[i]:
-            causes[problem.session_ids[i]] = (
+            reasons.append(
                 f"its own power limit and stay allow at most {deliverable[i]:.3f} kWh "
                 f"of the {problem.energy_kwh[i]:.3f} kWh needed"
             )
-            continue
         window = problem.presence[i] > 0
         binding = [
             f"{problem.node_ids[k]} ({int((tight[k] & window).sum())} slots)"
             for k in ancestors[problem.node_of_session[i]]
             if k >= 0 and (tight[k] & window).any()
         ]
-        causes[problem.session_ids[i]] = (
-            "grid limits bind during its stay: " + ", ".join(binding)
-            if binding
-            else "shared limits (phase currents or minimum rates) leave no room"
-        )
+        if binding:
+            reasons.append("grid limits bind during its stay: " + ", ".join(binding))
+        if not reasons:
+            reasons.append("shared limits (phase currents or minimum rates) leave no room")
+        causes[problem.session_ids[i]] = "; ".join(reasons)
     return causes
