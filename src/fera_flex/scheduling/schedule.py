@@ -18,7 +18,7 @@ Examples
 --------
 >>> from fera_flex.scenarios import random_problem
 >>> plan = schedule(random_problem(20, seed=1, overload=1.5))
->>> plan.status.value, plan.unmet_kwh.sum() > 0
+>>> plan.status.value, bool(plan.unmet_kwh.sum() > 0)
 ('partial', True)
 """
 
@@ -46,7 +46,7 @@ from fera_flex.scheduling.verify import verify_power
 __all__ = ["schedule"]
 
 _STAGE_TOLERANCE = 1e-7
-_REPAIR_PASSES = 4
+_REPAIR_PASSES = 8
 _OBJECTIVE_KEYS = {f.name for f in fields(ObjectiveOptions)}
 _SOLVER_KEYS = {f.name for f in fields(SolverOptions)}
 
@@ -212,30 +212,52 @@ def _repair(problem, charge, discharge, violations):
             load = charge[under, violation.slot].sum()
             if load > 0:
                 charge[under, violation.slot] *= max(0.0, 1.0 - excess / load * (1 + 1e-9) - 1e-12)
-        elif violation.kind in ("node_export", "battery"):
-            rows = (
-                [session_index[violation.where]]
-                if violation.kind == "battery"
-                else np.flatnonzero(
-                    (ancestors == problem.node_ids.index(violation.where)).any(axis=1)
-                )
+        elif violation.kind == "battery":
+            _fill_battery(
+                problem, discharge, session_index[violation.where], violation.slot, -violation.value
             )
-            discharge[rows] *= 1.0 - 1e-6
+        elif violation.kind == "node_export":
+            node = problem.node_ids.index(violation.where)
+            rows = np.flatnonzero((ancestors == node).any(axis=1))
+            excess = violation.limit - violation.value
+            load = discharge[rows, violation.slot].sum()
+            if load > 0:
+                discharge[rows, violation.slot] *= max(
+                    0.0, 1.0 - excess / load * (1 + 1e-9) - 1e-12
+                )
     p_min = problem.power_min_kw[:, None]
     charge = np.where((charge > 0) & (charge < p_min), 0.0, charge)
     return charge, discharge
 
 
 def _trim_energy(problem: ChargingProblem, charge: NDArray, i: int, excess_kwh: float) -> None:
-    """Remove ``excess_kwh`` from session ``i``, highest slots first, keeping its minimum rate."""
+    """Remove ``excess_kwh`` from session ``i``, latest slots first, keeping its minimum rate.
+
+    Cutting the latest slots first leaves the battery level of every earlier
+    slot unchanged.
+    """
     hours = problem.slot_energy_h[i] * problem.charge_efficiency[i]
-    for slot in np.argsort(-charge[i]):
-        if excess_kwh <= 0 or hours[slot] == 0:
-            continue
+    for slot in np.flatnonzero(charge[i] > 0)[::-1]:
+        if excess_kwh <= 0:
+            break
         floor = problem.power_min_kw[i] if charge[i, slot] >= problem.power_min_kw[i] else 0.0
         cut = min(excess_kwh / hours[slot] * (1 + 1e-12), charge[i, slot] - floor)
         charge[i, slot] -= cut
         excess_kwh -= cut * hours[slot]
+
+
+def _fill_battery(
+    problem: ChargingProblem, discharge: NDArray, i: int, slot: int, deficit_kwh: float
+) -> None:
+    """Discharge ``deficit_kwh`` less (battery side) at or before ``slot``, latest first."""
+    hours = problem.slot_energy_h[i] / problem.discharge_efficiency[i]
+    for t in range(slot, -1, -1):
+        if deficit_kwh <= 0:
+            break
+        if discharge[i, t] > 0 and hours[t] > 0:
+            cut = min(deficit_kwh / hours[t] * (1 + 1e-9) + 1e-15, discharge[i, t])
+            discharge[i, t] -= cut
+            deficit_kwh -= cut * hours[t]
 
 
 def _node_prices(problem: ChargingProblem, lp: StandardLP, solution: LPSolution) -> NDArray | None:
