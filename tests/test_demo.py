@@ -60,6 +60,8 @@ def test_demo_summarises_bundled_scenarios(capsys):
     assert "Scenario office-depot-utrecht" in text and "40 EVSEs" in text
     assert "Scenario residential-street-amersfoort" in text
     assert "70..160 kW over time" in text
+    assert text.count("status optimal") == 2
+    assert "limit violations: 0" in text and "OCPI ChargingProfile for" in text
 
 
 def test_invalid_scenario_reported(tmp_path):

@@ -1,4 +1,4 @@
-"""``fera-flex demo``: load example data and print a readable summary.
+"""``fera-flex demo``: load example data, schedule it and print a readable summary.
 
 Each path is a scenario JSON file (see ``docs/scenario.md``) or an OCPI site
 folder holding ``locations.json`` (array of Locations), ``sessions.json``
@@ -8,6 +8,7 @@ reported together.
 """
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,8 +18,16 @@ from fera_flex.errors import FeraFlexError, InputError
 from fera_flex.models import ocpi
 from fera_flex.models.scenario import Scenario, session_reference_problems
 
-__all__ = ["OcpiSite", "load_site", "run_demo", "summarise", "summarise_scenario"]
+__all__ = [
+    "OcpiSite",
+    "load_site",
+    "run_demo",
+    "summarise",
+    "summarise_plan",
+    "summarise_scenario",
+]
 
+_SECOND = timedelta(seconds=1)
 _LOCATIONS = TypeAdapter(list[ocpi.Location])
 _SESSIONS = TypeAdapter(list[ocpi.Session])
 _PREFERENCES = TypeAdapter(dict[str, ocpi.ChargingPreferences])
@@ -179,6 +188,38 @@ def summarise_scenario(scenario: Scenario) -> list[str]:
     return lines
 
 
+def summarise_plan(scenario: Scenario) -> list[str]:
+    """Schedule a scenario, verify the plan, and describe the result."""
+    from fera_flex.scheduling.problem import ChargingProblem
+    from fera_flex.scheduling.schedule import schedule
+    from fera_flex.scheduling.verify import verify_plan
+
+    problem = ChargingProblem.from_scenario(scenario)
+    plan = schedule(problem)
+    violations = verify_plan(problem, plan)
+    root = problem.node_order[0]
+    load = plan.node_load_kw[root]
+    peak_slot = int(load.argmax())
+    peak_time = (
+        problem.grid.start + (problem.grid.edges_s[peak_slot] - problem.grid.start_s) * _SECOND
+    )
+    lines = [
+        f"  plan ({plan.backend}, {plan.timings_s['total'] * 1000:.0f} ms): "
+        f"status {plan.status.value}, {plan.delivered_kwh.sum():.1f} of "
+        f"{problem.energy_kwh.sum():.1f} kWh delivered, "
+        f"energy cost {plan.cost_eur:.2f} EUR, {plan.emissions_g / 1000:.1f} kg CO2",
+        f"  root {problem.node_ids[root]!r}: peak {load.max():.1f} kW at {peak_time:%H:%M}Z "
+        f"(limit then {problem.node_capacity_kw[root, peak_slot]:.0f} kW); "
+        f"limit violations: {len(violations)}",
+    ]
+    for session_id, cause in list(plan.unmet_causes.items())[:3]:
+        lines.append(f"  unmet {session_id}: {cause}")
+    first = plan.session_ids[0]
+    profile = plan.to_ocpi_profiles()[first]
+    lines.append(f"  OCPI ChargingProfile for {first}: {profile.model_dump_json()[:160]}...")
+    return lines
+
+
 def _capacity_text(capacity: object) -> str:
     if capacity is None:
         return "none"
@@ -207,7 +248,8 @@ def run_demo(paths: list[str | Path], out: TextIO) -> int:
     for path in map(Path, paths):
         try:
             if path.is_file():
-                lines = summarise_scenario(Scenario.load(path))
+                scenario = Scenario.load(path)
+                lines = summarise_scenario(scenario) + summarise_plan(scenario)
             else:
                 lines = summarise(load_site(path))
         except (FeraFlexError, ValidationError) as err:
