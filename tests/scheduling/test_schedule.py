@@ -172,6 +172,8 @@ def test_bad_method_and_options_are_named():
     assert info.value.field == "method"
     with pytest.raises(InputError, match="regular_peak_wieght"):
         schedule(two_sessions(), regular_peak_wieght=0.2)
+    with pytest.raises(InputError, match="method='cvxpy'"):
+        schedule(two_sessions(), "highs", extra_objective=lambda view: 0)
     with pytest.raises(InputError) as info:
         schedule("problem")
     assert info.value.field == "problem"
@@ -236,3 +238,20 @@ def test_backends_agree(problem):
     np.testing.assert_allclose(cvx.delivered_kwh.sum(), highs.delivered_kwh.sum(), rtol=1e-6)
     for plan in plans.values():
         assert verify_plan(problem, plan, tolerance=0.0) == []
+
+
+def test_custom_cvxpy_term_through_schedule():
+    import cvxpy as cp
+
+    problem = random_problem(20, seed=9)
+    plain = schedule(problem, "cvxpy", solver="CLARABEL")
+    smooth = schedule(
+        problem,
+        "cvxpy",
+        solver="CLARABEL",
+        extra_objective=lambda view: 0.05 * cp.sum_squares(view.charge_kw),
+    )
+    assert smooth.status is PlanStatus.OPTIMAL
+    assert verify_plan(problem, smooth, tolerance=0.0) == []
+    assert (smooth.charge_kw**2).sum() < (plain.charge_kw**2).sum() - 1.0
+    np.testing.assert_allclose(smooth.delivered_kwh, problem.energy_kwh, rtol=1e-6)

@@ -91,6 +91,10 @@ def schedule(
     backend_name = "highs" if method == "auto" else method
     solve_lp = get_backend(backend_name)
     objective, solver_options, backend_args = _split_options(objective, solver_options, options)
+    if backend_args and backend_name != "cvxpy":
+        raise InputError(
+            "schedule", "extra_objective", backend_name, "custom cvxpy terms need method='cvxpy'"
+        )
 
     timings = {"build_lp": 0.0, "build": 0.0, "solve": 0.0}
 
