@@ -30,6 +30,7 @@ _LAZY = {
     "TimeGrid": "fera_flex.timeseries",
     "schedule": "fera_flex.scheduling.schedule",
     "sum_profiles": "fera_flex.timeseries",
+    "replan": "fera_flex.scheduling.replan",
     "verify_plan": "fera_flex.scheduling.verify",
 }
 
