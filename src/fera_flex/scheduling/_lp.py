@@ -246,18 +246,15 @@ def build_lp(
             b.add_entries(rows, u0 + has_need, 1.0)
             b.add_entries(rows, f0, -need[has_need])
 
-    node_rows = _add_limit_rows(
-        b, problem, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols
+    flows = (
+        _Flow.of(problem, charge_i, charge_t, p_cols, problem.power_max_kw, 1.0),
+        _Flow.of(problem, discharge_i, discharge_t, d_cols, problem.discharge_max_kw, -1.0),
     )
+    node_rows = _add_limit_rows(b, problem, flows)
+    offset = 0.0
     if economic:
         _add_regular_peaks(b, problem, options, charge_i, p_cols)
-    offset = (
-        _add_node_peaks(
-            b, problem, options, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols
-        )
-        if economic
-        else 0.0
-    )
+        offset = _add_node_peaks(b, problem, options, flows)
     _add_min_rates(b, problem, charge_i, charge_t, p_cols)
     _add_battery_states(b, problem, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols)
     return b.finish(
@@ -268,108 +265,89 @@ def build_lp(
     )
 
 
-def _through(problem: ChargingProblem, sessions: NDArray, slots: NDArray):
-    """For each pair and each ancestor level: (pair index, node, slot) of the pair's load path."""
-    ancestors = problem.ancestors()[problem.node_of_session[sessions]]
-    pair, level = np.nonzero(ancestors >= 0)
-    return pair, ancestors[pair, level], slots[pair]
+@dataclass(frozen=True)
+class _Flow:
+    """The load paths of one power direction: each column repeated for every node above it."""
+
+    session: NDArray[np.int64]
+    node: NDArray[np.int64]
+    slot: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    cap_kw: NDArray[np.float64]
+    sign: float
+
+    @classmethod
+    def of(cls, problem, sessions, slots, cols, cap_kw, sign) -> "_Flow":
+        ancestors = problem.ancestors()[problem.node_of_session[sessions]]
+        pair, level = np.nonzero(ancestors >= 0)
+        slot = slots[pair]
+        return cls(
+            sessions[pair],
+            ancestors[pair, level],
+            slot,
+            cols[pair],
+            cap_kw[sessions[pair], slot],
+            sign,
+        )
+
+    def total(self, shape, weights=1.0, on=None) -> NDArray[np.float64]:
+        """Sum of ``weights * cap_kw`` per (node, slot) over the entries ``on``."""
+        on = slice(None) if on is None else on
+        total = np.zeros(shape)
+        np.add.at(total, (self.node[on], self.slot[on]), weights * self.cap_kw[on])
+        return total
 
 
-def _add_limit_rows(
-    b, problem, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols
-) -> None:
-    m, n_slots = problem.n_nodes, problem.n_slots
+def _add_limit_rows(b, problem, flows: tuple[_Flow, _Flow]):
+    """Add node (and phase) limit rows; return the (node, slot) of each node row."""
+    charge, discharge = flows
+    shape = (problem.n_nodes, problem.n_slots)
     base = problem.subtree_sum(problem.base_load_kw)
-    c_pair, c_node, c_slot = _through(problem, charge_i, charge_t)
-    d_pair, d_node, d_slot = _through(problem, discharge_i, discharge_t)
-    max_up = np.zeros((m, n_slots))
-    np.add.at(max_up, (c_node, c_slot), problem.power_max_kw[charge_i[c_pair], c_slot])
-    max_down = np.zeros((m, n_slots))
-    np.add.at(max_down, (d_node, d_slot), problem.discharge_max_kw[discharge_i[d_pair], d_slot])
+    max_up, max_down = charge.total(shape), discharge.total(shape)
     lower, upper = _limit_bounds(
         problem.node_capacity_kw - base, -problem.export_capacity_kw - base, max_up, max_down
     )
     needed = (max_up > upper) | (-max_down < lower)
-    row_of = np.full((m, n_slots), -1, dtype=np.int64)
+    row_of = np.full(shape, -1, dtype=np.int64)
     k_idx, t_idx = np.nonzero(needed)
     r0 = b.add_rows("node", lower[k_idx, t_idx], upper[k_idx, t_idx])
     row_of[k_idx, t_idx] = r0 + np.arange(k_idx.size)
-    for pair, node, slot, cols, sign in (
-        (c_pair, c_node, c_slot, p_cols, 1.0),
-        (d_pair, d_node, d_slot, d_cols, -1.0),
-    ):
-        rows = row_of[node, slot]
+    for flow in flows:
+        rows = row_of[flow.node, flow.slot]
         keep = rows >= 0
-        b.add_entries(rows[keep], cols[pair[keep]], sign)
-    _add_phase_rows(
-        b,
-        problem,
-        base,
-        charge_i,
-        c_pair,
-        c_node,
-        c_slot,
-        p_cols,
-        discharge_i,
-        d_pair,
-        d_node,
-        d_slot,
-        d_cols,
-    )
+        b.add_entries(rows[keep], flow.cols[keep], flow.sign)
+    _add_phase_rows(b, problem, base, flows)
     return k_idx, t_idx
 
 
-def _add_phase_rows(
-    b,
-    problem,
-    base,
-    charge_i,
-    c_pair,
-    c_node,
-    c_slot,
-    p_cols,
-    discharge_i,
-    d_pair,
-    d_node,
-    d_slot,
-    d_cols,
-) -> None:
+def _add_phase_rows(b, problem, base, flows: tuple[_Flow, _Flow]) -> None:
     limit = problem.phase_current_max_a
     if not np.isfinite(limit).any():
         return
-    m, n_slots = problem.n_nodes, problem.n_slots
+    shape = (problem.n_nodes, problem.n_slots)
     volts = problem.node_voltage_v
-    amps_per_kw = _W_PER_KW / (
-        volts[:, None] * problem.session_phases.sum(axis=1)[None, :]
-    )  # (m, n)
+    phases_used = problem.session_phases.sum(axis=1)
     base_amps = base * _W_PER_KW / (3.0 * volts[:, None])
-    row_of = np.full((m, 3, n_slots), -1, dtype=np.int64)
+    row_of = np.full((problem.n_nodes, 3, problem.n_slots), -1, dtype=np.int64)
     entries = []
     for phase in range(3):
         bounds = []
-        for sessions, pair, node, slot, cap in (
-            (charge_i, c_pair, c_node, c_slot, problem.power_max_kw),
-            (discharge_i, d_pair, d_node, d_slot, problem.discharge_max_kw),
-        ):
-            session = sessions[pair]
-            on = problem.session_phases[session, phase] & np.isfinite(limit[node, slot])
-            amps = amps_per_kw[node[on], session[on]] * cap[session[on], slot[on]]
-            total = np.zeros((m, n_slots))
-            np.add.at(total, (node[on], slot[on]), amps)
-            bounds.append(total)
-            entries.append(
-                (phase, pair[on], node[on], slot[on], amps_per_kw[node[on], session[on]])
+        for flow in flows:
+            on = problem.session_phases[flow.session, phase] & np.isfinite(
+                limit[flow.node, flow.slot]
             )
+            amps_per_kw = _W_PER_KW / (volts[flow.node[on]] * phases_used[flow.session[on]])
+            bounds.append(flow.total(shape, amps_per_kw, on))
+            entries.append((phase, flow, on, amps_per_kw))
         lower, upper = _limit_bounds(limit - base_amps, -limit - base_amps, bounds[0], bounds[1])
         needed = np.isfinite(limit) & ((bounds[0] > upper) | (-bounds[1] < lower))
         k_idx, t_idx = np.nonzero(needed)
         r0 = b.add_rows(f"phase_L{phase + 1}", lower[k_idx, t_idx], upper[k_idx, t_idx])
         row_of[k_idx, phase, t_idx] = r0 + np.arange(k_idx.size)
-    for index, (phase, pair, node, slot, coef) in enumerate(entries):
-        cols, sign = (p_cols, 1.0) if index % 2 == 0 else (d_cols, -1.0)
-        rows = row_of[node, phase, slot]
+    for phase, flow, on, amps_per_kw in entries:
+        rows = row_of[flow.node[on], phase, flow.slot[on]]
         keep = rows >= 0
-        b.add_entries(rows[keep], cols[pair[keep]], sign * coef[keep])
+        b.add_entries(rows[keep], flow.cols[on][keep], flow.sign * amps_per_kw[keep])
 
 
 def _add_regular_peaks(b, problem, options, charge_i, p_cols) -> None:
@@ -387,9 +365,7 @@ def _add_regular_peaks(b, problem, options, charge_i, p_cols) -> None:
     b.add_entries(rows, z_col[charge_i[pairs]], -1.0)
 
 
-def _add_node_peaks(
-    b, problem, options, charge_i, charge_t, p_cols, discharge_i, discharge_t, d_cols
-) -> float:
+def _add_node_peaks(b, problem, options, flows: tuple[_Flow, _Flow]) -> float:
     costs = options.peak_costs_by_index(problem)
     if not costs:
         return 0.0
@@ -402,16 +378,12 @@ def _add_node_peaks(
     r0 = b.add_rows("node_peak", np.full(nodes.size * n_slots, -np.inf), (-base).ravel())
     position = np.full(problem.n_nodes, -1, dtype=np.int64)
     position[nodes] = np.arange(nodes.size)
-    for sessions, slots, cols, sign in (
-        (charge_i, charge_t, p_cols, 1.0),
-        (discharge_i, discharge_t, d_cols, -1.0),
-    ):
-        pair, node, slot = _through(problem, sessions, slots)
-        keep = position[node] >= 0
-        b.add_entries(r0 + position[node[keep]] * n_slots + slot[keep], cols[pair[keep]], sign)
-    b.add_entries(
-        r0 + np.arange(nodes.size * n_slots), q0 + np.repeat(np.arange(nodes.size), n_slots), -1.0
-    )
+    for flow in flows:
+        keep = position[flow.node] >= 0
+        rows = r0 + position[flow.node[keep]] * n_slots + flow.slot[keep]
+        b.add_entries(rows, flow.cols[keep], flow.sign)
+    rows = r0 + np.arange(nodes.size * n_slots)
+    b.add_entries(rows, q0 + np.repeat(np.arange(nodes.size), n_slots), -1.0)
     return -float(eur @ free)
 
 
