@@ -6,7 +6,6 @@ import cvxpy as cp
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from fera_flex.errors import InputError
 from fera_flex.scenarios.arrays import random_problem
@@ -15,6 +14,7 @@ from fera_flex.scheduling.backends import cvxpy as backend
 from fera_flex.scheduling.backends.cvxpy import CvxpyModel, LPExpressions, solve_lp
 from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
 from fera_flex.scheduling.solver import SolverOptions, SolveStatus
+from tests.scheduling.reference import OPTIMAL, reference
 
 OBJECTIVE_RTOL = 1e-6
 ROW_ATOL = 1e-6  # kW / kWh: interior-point tolerance, far below the rows' safety margin
@@ -31,42 +31,20 @@ VARIANTS = {
 }
 
 
-def reference(lp):
-    """(solved, objective) from scipy's HiGHS: linprog for an LP, milp for a MILP."""
-    if lp.is_mip:
-        result = milp(
-            lp.cost,
-            constraints=LinearConstraint(lp.matrix, lp.row_lo, lp.row_hi),
-            bounds=Bounds(lp.col_lo, lp.col_hi),
-            integrality=lp.integrality.astype(int),
-            options={"mip_rel_gap": 1e-9},
-        )
-    else:
-        matrix = lp.matrix.tocsr()
-        equal = lp.row_lo == lp.row_hi
-        upper = ~equal & np.isfinite(lp.row_hi)
-        lower = ~equal & np.isfinite(lp.row_lo)
-        result = linprog(
-            lp.cost,
-            A_ub=sp.vstack([matrix[upper], -matrix[lower]]),
-            b_ub=np.concatenate([lp.row_hi[upper], -lp.row_lo[lower]]),
-            A_eq=matrix[equal],
-            b_eq=lp.row_lo[equal],
-            bounds=np.column_stack([lp.col_lo, lp.col_hi]),
-            method="highs",
-        )
-    solved = result.status == 0
-    return solved, (result.fun + lp.offset) if solved else None
+def solved_reference(lp):
+    """(solved, objective) of the scipy reference."""
+    status, objective = reference(lp)
+    return status == OPTIMAL, objective if status == OPTIMAL else None
 
 
 def stage_lp(problem, options, stage):
     """The LP of a stage, with the FAIR/ECONOMIC bounds taken from the reference solves."""
     bounds = {}
     if stage in (EnergyStage.FAIR, EnergyStage.ECONOMIC):
-        _, unmet = reference(build_lp(problem, options, EnergyStage.MAX_ENERGY))
+        _, unmet = solved_reference(build_lp(problem, options, EnergyStage.MAX_ENERGY))
         bounds["total_unmet_kwh"] = unmet + 1e-6
     if stage is EnergyStage.ECONOMIC:
-        _, shortfall = reference(build_lp(problem, options, EnergyStage.FAIR, **bounds))
+        _, shortfall = solved_reference(build_lp(problem, options, EnergyStage.FAIR, **bounds))
         bounds["max_relative_shortfall"] = shortfall + 1e-6
     return build_lp(problem, options, stage, **bounds)
 
@@ -86,7 +64,7 @@ def test_matches_scipy(variant, seed, stage):
     )
     options = ObjectiveOptions(node_peak_costs={0: NodePeakCost(0.5, 10.0)} if seed else {})
     lp = stage_lp(problem, options, stage)
-    solved, expected = reference(lp)
+    solved, expected = solved_reference(lp)
     solution = solve_lp(lp, EXACT_MIP)
     if not solved:
         assert solution.status is SolveStatus.INFEASIBLE
@@ -107,7 +85,7 @@ def test_matches_scipy(variant, seed, stage):
 def test_feasible_hard_stage_is_compared():
     """The HARD cases above are not all infeasible: the comparison does run for them."""
     lp = build_lp(random_problem(12, 24, seed=0), ObjectiveOptions())
-    assert reference(lp)[0]
+    assert solved_reference(lp)[0]
 
 
 @pytest.mark.parametrize("solver", ["HIGHS", "CLARABEL"])
@@ -124,7 +102,7 @@ def test_clarabel_is_selectable_by_lowercase_name():
     solution = solve_lp(lp, SolverOptions(solver="clarabel"))
     assert solution.status is SolveStatus.OPTIMAL
     assert solution.message.startswith("CLARABEL: optimal")
-    assert solution.objective == pytest.approx(reference(lp)[1], rel=OBJECTIVE_RTOL)
+    assert solution.objective == pytest.approx(solved_reference(lp)[1], rel=OBJECTIVE_RTOL)
 
 
 def test_unknown_solver_is_named_with_the_installed_ones():
@@ -178,7 +156,7 @@ def test_top_level_highs_option_overrides_the_default():
     lp = build_lp(random_problem(30, 24, seed=1), ObjectiveOptions())
     solution = solve_lp(lp, SolverOptions(extra={"run_crossover": "on", "warm_start": False}))
     assert solution.status is SolveStatus.OPTIMAL
-    assert solution.objective == pytest.approx(reference(lp)[1], rel=OBJECTIVE_RTOL)
+    assert solution.objective == pytest.approx(solved_reference(lp)[1], rel=OBJECTIVE_RTOL)
 
 
 def test_unmapped_time_limit_is_noted(monkeypatch):
@@ -202,7 +180,7 @@ def _value_with_bound_shift(lp, row, side, step):
         lo[row] += step
     if side in ("hi", "both"):
         hi[row] += step
-    solved, value = reference(replace(lp, row_lo=lo, row_hi=hi))
+    solved, value = solved_reference(replace(lp, row_lo=lo, row_hi=hi))
     assert solved
     return value
 
@@ -253,9 +231,11 @@ def test_new_cost_resolves_like_a_fresh_model():
     # without recompilation, is a small fraction of first.build_s
     assert second.status is fresh.status is SolveStatus.OPTIMAL
     assert second.objective == pytest.approx(fresh.objective, rel=OBJECTIVE_RTOL)
-    assert second.objective == pytest.approx(reference(replace(lp, cost=new_cost))[1], rel=1e-6)
+    assert second.objective == pytest.approx(
+        solved_reference(replace(lp, cost=new_cost))[1], rel=1e-6
+    )
     assert second.objective == pytest.approx(new_cost @ second.x + lp.offset, rel=1e-12)
-    assert first.objective == pytest.approx(reference(lp)[1], rel=OBJECTIVE_RTOL)
+    assert first.objective == pytest.approx(solved_reference(lp)[1], rel=OBJECTIVE_RTOL)
     assert_feasible(lp, second.x)
 
 
@@ -276,7 +256,7 @@ def test_linear_extra_objective_equals_a_changed_cost():
     solution = model.solve()
     cost = lp.cost.copy()
     cost[lp.columns["charge"]] += weight
-    expected = reference(replace(lp, cost=cost))[1]
+    expected = solved_reference(replace(lp, cost=cost))[1]
     assert model.problem.value == pytest.approx(expected, rel=OBJECTIVE_RTOL)
     charge = solution.x[lp.columns["charge"]]
     assert solution.objective == pytest.approx(expected - weight @ charge, rel=OBJECTIVE_RTOL)
@@ -352,4 +332,4 @@ def test_extra_objective_on_a_milp_and_named_blocks():
 
     solution = solve_lp(lp, EXACT_MIP, extra_objective=term)
     assert solution.status is SolveStatus.OPTIMAL
-    assert solution.objective == pytest.approx(reference(lp)[1], rel=OBJECTIVE_RTOL)
+    assert solution.objective == pytest.approx(solved_reference(lp)[1], rel=OBJECTIVE_RTOL)

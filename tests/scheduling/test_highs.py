@@ -8,7 +8,6 @@ import highspy
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from fera_flex.errors import InputError
 from fera_flex.scenarios.arrays import random_problem
@@ -22,6 +21,7 @@ from fera_flex.scheduling.backends.highs import (
 )
 from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
 from fera_flex.scheduling.solver import SolverOptions, SolveStatus
+from tests.scheduling.reference import reference
 
 OBJECTIVE_RTOL = 1e-6  # relative to max(1, |objective|)
 BOUND_ATOL = 1e-7  # row and column bounds
@@ -37,34 +37,6 @@ VARIANTS = {
     "min_rate": {"min_rate_share": 0.5},
     "phase_limits": {"phase_limits": True, "profile_mix": True},
 }
-
-
-def reference(lp: StandardLP) -> tuple[int, float]:
-    """(scipy status, objective) of the same model: 0 optimal, 2 infeasible."""
-    if lp.is_mip:
-        result = milp(
-            lp.cost,
-            integrality=lp.integrality.astype(int),
-            bounds=Bounds(lp.col_lo, lp.col_hi),
-            constraints=LinearConstraint(lp.matrix, lp.row_lo, lp.row_hi),
-            options={"mip_rel_gap": EXACT_MIP.mip_rel_gap},
-        )
-    else:
-        rows = lp.matrix.tocsr()
-        equal = lp.row_lo == lp.row_hi
-        upper = ~equal & np.isfinite(lp.row_hi)
-        lower = ~equal & np.isfinite(lp.row_lo)
-        result = linprog(
-            lp.cost,
-            A_ub=sp.vstack([rows[upper], -rows[lower]]),
-            b_ub=np.concatenate([lp.row_hi[upper], -lp.row_lo[lower]]),
-            A_eq=rows[equal],
-            b_eq=lp.row_lo[equal],
-            bounds=np.column_stack([lp.col_lo, lp.col_hi]),
-            method="highs",
-        )
-    objective = result.fun + lp.offset if result.status == 0 else np.nan
-    return result.status, objective
 
 
 def assert_feasible(lp: StandardLP, x: np.ndarray) -> None:
