@@ -109,3 +109,44 @@ def test_update_must_keep_the_grid():
     plan = schedule(random_problem(5, n_slots=48, seed=1))
     with pytest.raises(InputError, match="horizon"):
         replan(plan, plan.problem.grid.start + timedelta(hours=1), Scenario.load(SCENARIO))
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [{"profile_mix": True}, {"v2g_share": 0.4, "profile_mix": True}, {"min_rate_share": 0.5}, {}],
+    ids=["regular", "v2g", "min_rate", "cheap"],
+)
+def test_start_point_of_an_optimal_plan_is_feasible_with_its_objective(variant):
+    from fera_flex.scheduling._lp import EnergyStage, build_lp
+    from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
+
+    problem = random_problem(25, n_slots=48, seed=6, **variant)
+    options = ObjectiveOptions(node_peak_costs={"n0": NodePeakCost(0.5, free_kw=10.0)})
+    plan = schedule(problem, objective=options)
+    lp = build_lp(
+        problem, options, EnergyStage.HARD, start_power=(plan.charge_kw, plan.discharge_kw)
+    )
+    x = lp.start
+    slack = 1e-5 * np.maximum(1.0, np.abs(lp.row_hi[np.isfinite(lp.row_hi)])).max()
+    activity = lp.matrix @ x
+    assert (x >= lp.col_lo - 1e-9).all() and (x <= lp.col_hi + 1e-9).all()
+    assert (activity <= lp.row_hi + slack).all() and (activity >= lp.row_lo - slack).all()
+    assert lp.cost @ x + lp.offset == pytest.approx(plan.objective_eur, rel=1e-5, abs=1e-6)
+
+
+def test_warm_started_milp_replan_matches_a_cold_one():
+    problem = random_problem(30, n_slots=48, seed=2, min_rate_share=1.0)
+    plan = schedule(problem)
+    now = problem.grid.start + timedelta(hours=10)
+    warm = replan(plan, now)
+    cold = schedule(warm.problem)
+    assert warm.status is cold.status is PlanStatus.OPTIMAL
+    assert warm.objective_eur == pytest.approx(cold.objective_eur, rel=1e-3)
+    assert verify_plan(warm.problem, warm, tolerance=0.0) == []
+
+
+def test_start_plan_must_share_the_grid():
+    plan = schedule(random_problem(5, n_slots=48, seed=1))
+    with pytest.raises(InputError) as info:
+        schedule(random_problem(5, seed=1), start_plan=plan)
+    assert info.value.field == "start_plan"

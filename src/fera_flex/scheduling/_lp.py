@@ -77,6 +77,7 @@ class StandardLP:
     charge_pairs: tuple[NDArray[np.int64], NDArray[np.int64]]
     discharge_pairs: tuple[NDArray[np.int64], NDArray[np.int64]]
     node_rows: tuple[NDArray[np.int64], NDArray[np.int64]]
+    start: NDArray[np.float64] | None = None
 
     @property
     def n_cols(self) -> int:
@@ -97,7 +98,9 @@ class StandardLP:
 class _Builder:
     """Accumulates column blocks and COO row blocks."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_power: tuple[NDArray, NDArray] | None = None) -> None:
+        self.start_power = start_power
+        self.start: list[NDArray] = []
         self.cost: list[NDArray] = []
         self.col_lo: list[NDArray] = []
         self.col_hi: list[NDArray] = []
@@ -110,8 +113,15 @@ class _Builder:
         self.rows: dict[str, slice] = {}
         self.n_rows = 0
 
-    def add_columns(self, name: str, cost, lo, hi, integer: bool = False) -> int:
+    def add_columns(self, name: str, cost, lo, hi, integer: bool = False, start=None) -> int:
+        """Add a block of columns; ``start`` is their start value when building a start point."""
         cost = np.asarray(cost, dtype=np.float64)
+        if self.start_power is not None:
+            self.start.append(
+                np.broadcast_to(
+                    np.asarray(0.0 if start is None else start, dtype=np.float64), cost.shape
+                )
+            )
         start = self.n_cols
         self.cost.append(cost)
         self.col_lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), cost.shape))
@@ -161,6 +171,7 @@ class _Builder:
             offset=offset,
             columns=MappingProxyType(dict(self.columns)),
             rows=MappingProxyType(dict(self.rows)),
+            start=None if self.start_power is None else cat(self.start, np.float64),
             **maps,
         )
 
@@ -170,6 +181,23 @@ def _shrink(bound: NDArray) -> NDArray:
     finite = np.isfinite(bound)
     margin = SAFETY_MARGIN * np.maximum(1.0, np.abs(np.where(finite, bound, 0.0)))
     return np.where(finite, bound - margin, bound)
+
+
+def _gained(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
+    """Energy into each battery per slot [kWh], (n, T)."""
+    per_kw = (
+        charge * problem.charge_efficiency[:, None]
+        - discharge / problem.discharge_efficiency[:, None]
+    )
+    return per_kw * problem.slot_energy_h
+
+
+def _clean_start(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
+    """A previous plan's power within this problem's bounds and minimum rates."""
+    charge = np.clip(np.asarray(charge, dtype=np.float64), 0.0, problem.power_max_kw)
+    charge = np.where(charge < problem.power_min_kw[:, None], 0.0, charge)
+    discharge = np.clip(np.asarray(discharge, dtype=np.float64), 0.0, problem.discharge_max_kw)
+    return charge, discharge
 
 
 def _limit_bounds(upper, lower, max_up, max_down):
@@ -185,6 +213,7 @@ def build_lp(
     stage: EnergyStage = EnergyStage.HARD,
     total_unmet_kwh: float | None = None,
     max_relative_shortfall: float | None = None,
+    start_power: tuple[NDArray, NDArray] | None = None,
 ) -> StandardLP:
     """Build the standard-form LP of a problem for one energy stage.
 
@@ -200,12 +229,17 @@ def build_lp(
         Upper bound on the total shortfall [kWh] (FAIR and ECONOMIC stages).
     max_relative_shortfall : float, optional
         Upper bound on every session's relative shortfall (ECONOMIC stage).
+    start_power : (ndarray, ndarray), optional
+        Charge and discharge power (n, T) [kW] of a previous plan; the LP then
+        carries a consistent start point (``StandardLP.start``) for warm starts.
 
     Returns
     -------
     StandardLP
     """
-    b = _Builder()
+    if start_power is not None:
+        start_power = _clean_start(problem, *start_power)
+    b = _Builder(start_power)
     n = problem.n_sessions
     hours = problem.slot_energy_h
     economic = stage in (EnergyStage.HARD, EnergyStage.ECONOMIC)
@@ -217,10 +251,19 @@ def build_lp(
     cost_p = (
         w_charge * charge_costs(problem, options)[charge_i, charge_t] if economic else 0 * w_charge
     )
-    p0 = b.add_columns("charge", cost_p, 0.0, problem.power_max_kw[charge_i, charge_t])
+    start_p = start_d = start_u = None
+    if start_power is not None:
+        start_p = start_power[0][charge_i, charge_t]
+        start_d = start_power[1][discharge_i, discharge_t]
+        start_u = np.maximum(problem.energy_kwh - _gained(problem, *start_power).sum(axis=1), 0.0)
+    p0 = b.add_columns(
+        "charge", cost_p, 0.0, problem.power_max_kw[charge_i, charge_t], start=start_p
+    )
     value_d = discharge_values(problem, options)[discharge_i, discharge_t]
     cost_d = -w_discharge * value_d if economic else 0 * w_discharge
-    d0 = b.add_columns("discharge", cost_d, 0.0, problem.discharge_max_kw[discharge_i, discharge_t])
+    d0 = b.add_columns(
+        "discharge", cost_d, 0.0, problem.discharge_max_kw[discharge_i, discharge_t], start=start_d
+    )
     p_cols = p0 + np.arange(charge_i.size)
     d_cols = d0 + np.arange(discharge_i.size)
 
@@ -233,13 +276,18 @@ def build_lp(
     )
     if stage is not EnergyStage.HARD:
         unmet_cost = np.ones(n) if stage is EnergyStage.MAX_ENERGY else np.zeros(n)
-        u0 = b.add_columns("unmet", unmet_cost, 0.0, need)
+        u0 = b.add_columns("unmet", unmet_cost, 0.0, need, start=start_u)
         b.add_entries(e0 + np.arange(n), u0 + np.arange(n), 1.0)
         if stage is not EnergyStage.MAX_ENERGY:
             r0 = b.add_rows("total_unmet", [-np.inf], [total_unmet_kwh])
             b.add_entries(np.full(n, r0), u0 + np.arange(n), 1.0)
             fair_hi = np.inf if max_relative_shortfall is None else max_relative_shortfall
-            f0 = b.add_columns("fair", [1.0 if stage is EnergyStage.FAIR else 0.0], 0.0, fair_hi)
+            worst = None
+            if start_u is not None:
+                worst = float(np.max(start_u / np.maximum(need, 1e-12), initial=0.0))
+            f0 = b.add_columns(
+                "fair", [1.0 if stage is EnergyStage.FAIR else 0.0], 0.0, fair_hi, start=worst
+            )
             has_need = np.flatnonzero(need > 0)
             r0 = b.add_rows("fair", np.full(has_need.size, -np.inf), 0.0)
             rows = r0 + np.arange(has_need.size)
@@ -355,7 +403,8 @@ def _add_regular_peaks(b, problem, options, charge_i, p_cols) -> None:
     regular = np.flatnonzero(problem.profile_type == REGULAR)
     if regular.size == 0:
         return
-    z0 = b.add_columns("regular_peak", weights[regular], 0.0, np.inf)
+    peaks = None if b.start_power is None else b.start_power[0][regular].max(axis=1)
+    z0 = b.add_columns("regular_peak", weights[regular], 0.0, np.inf, start=peaks)
     z_col = np.full(problem.n_sessions, -1, dtype=np.int64)
     z_col[regular] = z0 + np.arange(regular.size)
     pairs = np.flatnonzero(problem.profile_type[charge_i] == REGULAR)
@@ -372,8 +421,12 @@ def _add_node_peaks(b, problem, options, flows: tuple[_Flow, _Flow]) -> float:
     nodes = np.array(sorted(costs), dtype=np.int64)
     eur = np.array([costs[k].eur_per_kw for k in nodes])
     free = np.array([costs[k].free_kw for k in nodes])
-    q0 = b.add_columns("node_peak", eur, free, np.inf)
     base = problem.subtree_sum(problem.base_load_kw)[nodes]
+    peaks = None
+    if b.start_power is not None:
+        load = problem.node_loads_kw(b.start_power[0] - b.start_power[1])[nodes] + base
+        peaks = np.maximum(free, load.max(axis=1))
+    q0 = b.add_columns("node_peak", eur, free, np.inf, start=peaks)
     n_slots = problem.n_slots
     r0 = b.add_rows("node_peak", np.full(nodes.size * n_slots, -np.inf), (-base).ravel())
     position = np.full(problem.n_nodes, -1, dtype=np.int64)
@@ -391,7 +444,10 @@ def _add_min_rates(b, problem, charge_i, charge_t, p_cols) -> None:
     pairs = np.flatnonzero(problem.power_min_kw[charge_i] > 0)
     if pairs.size == 0:
         return
-    y0 = b.add_columns("on", np.zeros(pairs.size), 0.0, 1.0, integer=True)
+    on = None
+    if b.start_power is not None:
+        on = (b.start_power[0][charge_i[pairs], charge_t[pairs]] > 0).astype(np.float64)
+    y0 = b.add_columns("on", np.zeros(pairs.size), 0.0, 1.0, integer=True, start=on)
     y_cols = y0 + np.arange(pairs.size)
     p_max = problem.power_max_kw[charge_i[pairs], charge_t[pairs]]
     p_min = problem.power_min_kw[charge_i[pairs]]
@@ -415,7 +471,10 @@ def _add_battery_states(
     session = np.repeat(v2g, length)
     offsets = np.concatenate([[0], np.cumsum(length)[:-1]])
     slot = np.repeat(first, length) + np.arange(length.sum()) - np.repeat(offsets, length)
-    s0 = b.add_columns("state", np.zeros(session.size), 0.0, np.inf)
+    level = None
+    if b.start_power is not None:
+        level = np.cumsum(_gained(problem, *b.start_power), axis=1)[session, slot]
+    s0 = b.add_columns("state", np.zeros(session.size), 0.0, np.inf, start=level)
     r0 = b.add_rows("state", np.zeros(session.size), 0.0)
     index = np.full((problem.n_sessions, problem.n_slots), -1, dtype=np.int64)
     index[session, slot] = np.arange(session.size)

@@ -132,7 +132,8 @@ def replan(
     -------
     ChargingPlan
         A plan of the remaining problem: no power before the first free
-        slot; needs reduced by what was delivered.
+        slot; needs reduced by what was delivered. The old plan's future is
+        offered to the backend as a warm start.
     """
     grid = plan.problem.grid
     now_s = epoch_s(now, _WHERE, "now")
@@ -169,4 +170,4 @@ def replan(
             )
         delivered[problem.session_ids.index(session_id)] = energy
     remaining = remaining_problem(problem, int(first_free), delivered)
-    return schedule(remaining, method or plan.backend, **options)
+    return schedule(remaining, method or plan.backend, start_plan=plan, **options)

@@ -57,6 +57,7 @@ def schedule(
     *,
     objective: ObjectiveOptions | None = None,
     solver_options: SolverOptions | None = None,
+    start_plan: ChargingPlan | None = None,
     **options: Any,
 ) -> ChargingPlan:
     """Plan every session's charging within every limit.
@@ -71,6 +72,10 @@ def schedule(
         Objective weights.
     solver_options : SolverOptions, optional
         Solver settings.
+    start_plan : ChargingPlan, optional
+        A previous plan on the same grid (sessions matched by id) offered to
+        the backend as a warm start: HiGHS's MIP solver takes it as its first
+        incumbent, cvxpy passes it to solvers that warm start.
     **options
         Shortcuts for fields of :class:`ObjectiveOptions` and
         :class:`SolverOptions` (e.g. ``time_limit_s=5``), and backend
@@ -97,8 +102,9 @@ def schedule(
         )
 
     timings = {"build_lp": 0.0, "build": 0.0, "solve": 0.0}
+    start_power = _start_power(problem, start_plan)
 
-    def run(stage: EnergyStage, **bounds: float) -> tuple[StandardLP, LPSolution]:
+    def run(stage: EnergyStage, **bounds: Any) -> tuple[StandardLP, LPSolution]:
         tic = time.perf_counter()
         lp = build_lp(problem, objective, stage, **bounds)
         timings["build_lp"] += time.perf_counter() - tic
@@ -107,7 +113,7 @@ def schedule(
         timings["solve"] += solution.solve_s
         return lp, solution
 
-    lp, solution = run(EnergyStage.HARD)
+    lp, solution = run(EnergyStage.HARD, start_power=start_power)
     status = PlanStatus.OPTIMAL
     if solution.status is SolveStatus.INFEASIBLE:
         status = PlanStatus.PARTIAL
@@ -138,6 +144,24 @@ def schedule(
         message=solution.message,
     )
     return replace(plan, unmet_causes=MappingProxyType(_unmet_causes(plan)))
+
+
+def _start_power(problem: ChargingProblem, plan: ChargingPlan | None):
+    """A previous plan's charge and discharge power, rows matched to ``problem`` by session id."""
+    if plan is None:
+        return None
+    if not isinstance(plan, ChargingPlan) or plan.problem.grid != problem.grid:
+        raise InputError(
+            "schedule", "start_plan", type(plan).__name__, "must be a ChargingPlan on the same grid"
+        )
+    charge = np.zeros((problem.n_sessions, problem.n_slots))
+    discharge = np.zeros_like(charge)
+    index = {session_id: row for row, session_id in enumerate(plan.session_ids)}
+    for row, session_id in enumerate(problem.session_ids):
+        if session_id in index:
+            charge[row] = plan.charge_kw[index[session_id]]
+            discharge[row] = plan.discharge_kw[index[session_id]]
+    return charge * (problem.presence > 0), discharge * (problem.presence > 0)
 
 
 def _split_options(objective, solver_options, options):

@@ -204,6 +204,9 @@ class CvxpyModel:
             raise InputError(
                 _WHERE, "extra_objective", extra_objective, "the objective is not convex (DCP)"
             )
+        if lp.start is not None:  # used by solvers that warm start (cvxpy's warm_start=True)
+            for variable, cols, _ in self._parts:
+                variable.value = lp.start[cols]
         self.build_s = perf_counter() - start
 
     def _times(self, matrix: sp.csr_matrix) -> cp.Expression:

@@ -173,6 +173,18 @@ def highs_options(lp: StandardLP, options: SolverOptions) -> dict[str, Any]:
     return chosen
 
 
+def _set_start(highs: Any, start: np.ndarray) -> None:
+    """Offer a start point: the MIP solver uses it as its first incumbent if it is feasible.
+
+    HiGHS's LP solvers do not use a primal point (IPX cannot be warm-started
+    at all), so for an LP this changes nothing.
+    """
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(start, dtype=np.float64)
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
 def solve_lp(lp: StandardLP, options: SolverOptions) -> LPSolution:
     """Solve a standard-form LP or MILP with HiGHS.
 
@@ -205,6 +217,8 @@ def solve_lp(lp: StandardLP, options: SolverOptions) -> LPSolution:
         return _failure(f"not passed to HiGHS: NaN or infinite values in {invalid}", 0.0, 0.0)
     try:
         accepted = _pass_model(highs, lp)
+        if accepted and lp.start is not None:
+            _set_start(highs, lp.start)
         build_s = time.perf_counter() - started
         if not accepted:
             return _failure("HiGHS rejected the model", build_s, solve_s)
