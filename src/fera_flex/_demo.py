@@ -8,12 +8,12 @@ reported together.
 """
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
+from fera_flex._time import from_epoch_s
 from fera_flex.errors import FeraFlexError, InputError
 from fera_flex.models import ocpi
 from fera_flex.models.scenario import Scenario, session_reference_problems
@@ -27,7 +27,6 @@ __all__ = [
     "summarise_scenario",
 ]
 
-_SECOND = timedelta(seconds=1)
 _LOCATIONS = TypeAdapter(list[ocpi.Location])
 _SESSIONS = TypeAdapter(list[ocpi.Session])
 _PREFERENCES = TypeAdapter(dict[str, ocpi.ChargingPreferences])
@@ -200,9 +199,7 @@ def summarise_plan(scenario: Scenario) -> list[str]:
     root = problem.node_order[0]
     load = plan.node_load_kw[root]
     peak_slot = int(load.argmax())
-    peak_time = (
-        problem.grid.start + (problem.grid.edges_s[peak_slot] - problem.grid.start_s) * _SECOND
-    )
+    peak_time = from_epoch_s(problem.grid.edges_s[peak_slot])
     lines = [
         f"  plan ({plan.backend}, {plan.timings_s['total'] * 1000:.0f} ms): "
         f"status {plan.status.value}, {plan.delivered_kwh.sum():.1f} of "

@@ -133,3 +133,12 @@ def test_installed_limits_cap_session_power():
     window = problem.presence[second] > 0
     assert problem.power_max_kw[second][window & (np.arange(96) >= ten)].max() == 3.0
     assert problem.power_max_kw[second][window & (np.arange(96) < ten)].max() > 3.0
+
+
+def test_session_without_need_takes_what_it_can_including_partial_slots():
+    raw = Scenario.load("examples/scenarios/residential_street.json").model_dump(mode="json")
+    del raw["charging_preferences"]["H-01"]["energy_need"]
+    problem = ChargingProblem.from_scenario(Scenario.model_validate(raw))
+    row = problem.session_ids.index("H-01")
+    assert problem.presence[row, problem.arrival_slot[row]] < 1.0  # arrives inside a slot
+    assert problem.energy_kwh[row] == pytest.approx(problem.max_deliverable_kwh()[row], rel=1e-12)

@@ -631,7 +631,6 @@ def profile_to_ocpi(
     become 0, which OCPI 2.2.1 can express. Equal neighbours are merged.
     """
     where = "profile_to_ocpi"
-    _check_unit(where, unit)
     if unit not in ("W", "A"):
         raise InputError(where, "unit", unit, "must be 'W' or 'A'")
     compact = profile.compress()

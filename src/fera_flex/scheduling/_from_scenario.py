@@ -344,21 +344,24 @@ def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
     _walk_sessions(scenario, builder)
     rows, order = builder.rows, builder.order
     windows = np.array([row["window"] for row in rows], dtype=object).reshape(-1, 4)
+    arrival, departure = windows[:, 0].astype(np.int64), windows[:, 1].astype(np.int64)
+    first_fraction, last_fraction = windows[:, 2].astype(float), windows[:, 3].astype(float)
     power = np.array([row["power_max_kw"] for row in rows]).reshape(len(rows), grid.n)
-    presence = np.zeros((len(rows), grid.n))
-    for k, (first, end, *_rest) in enumerate(windows):
-        presence[k, first:end] = 1.0
-    hours = (presence * power).sum(axis=1) * grid.dt_h
+    presence = problem_class._presence(arrival, departure, grid.n, first_fraction, last_fraction)
+    takeable_kwh = (presence * power).sum(axis=1) * grid.dt_h
     energy = np.array(
-        [hours[k] if row["energy_kwh"] is None else row["energy_kwh"] for k, row in enumerate(rows)]
+        [
+            takeable_kwh[k] if row["energy_kwh"] is None else row["energy_kwh"]
+            for k, row in enumerate(rows)
+        ]
     )
     price, export_price, emission = _signal_rows(scenario, grid, rows, order)
     problem = problem_class.from_arrays(
         grid=grid,
-        arrival_slot=windows[:, 0].astype(np.int64),
-        departure_slot=windows[:, 1].astype(np.int64),
-        first_slot_fraction=windows[:, 2].astype(float),
-        last_slot_fraction=windows[:, 3].astype(float),
+        arrival_slot=arrival,
+        departure_slot=departure,
+        first_slot_fraction=first_fraction,
+        last_slot_fraction=last_fraction,
         energy_kwh=energy,
         power_max_kw=power,
         power_min_kw=np.array([row["power_min_kw"] for row in rows]),
