@@ -47,6 +47,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
@@ -895,10 +896,17 @@ class ChargingProblem:
         return total
 
     def node_loads_kw(self, net_kw: Any) -> NDArray[np.float64]:
-        """Net EV load through every node per slot [kW], (m, T), from per-session power (n, T)."""
-        direct = np.zeros((self.n_nodes, self.n_slots))
-        np.add.at(direct, self.node_of_session, np.asarray(net_kw, dtype=np.float64))
-        return self.subtree_sum(direct)
+        """Net EV load through every node per slot [kW], (m, T), from per-session power (n, T).
+
+        Any per-session array ``(n, ...)`` is summed the same way into ``(m, ...)``.
+        """
+        ancestors = self.ancestors()[self.node_of_session]
+        session, level = np.nonzero(ancestors >= 0)
+        through = sp.csr_matrix(
+            (np.ones(session.size), (ancestors[session, level], session)),
+            shape=(self.n_nodes, self.n_sessions),
+        )
+        return np.asarray(through @ np.asarray(net_kw, dtype=np.float64))
 
     def evse_loads_kw(self, charge_kw: Any) -> NDArray[np.float64]:
         """Summed charging power on every shared EVSE per slot [kW], (E, T)."""
