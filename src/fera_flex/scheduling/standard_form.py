@@ -342,6 +342,8 @@ def build_lp(
         e0 + discharge_i, d_cols, -w_discharge / problem.discharge_efficiency[discharge_i]
     )
     u_hi = np.zeros(n) if stage.needs_met else need_lo
+    if start_u is not None:
+        start_u = np.minimum(start_u, u_hi)
     u_cost = np.ones(n) if stage.goal is StageGoal.MAX_ENERGY else np.zeros(n)
     u0 = b.add_columns("unmet", u_cost, 0.0, u_hi, start=start_u)
     b.add_entries(e0 + np.arange(n), u0 + np.arange(n), 1.0)
