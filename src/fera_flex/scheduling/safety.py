@@ -16,7 +16,8 @@ that another repair fixed:
    keeps every earlier battery level), down to the minimum rate where the
    slot is above it;
 5. a V2G battery level below 0 is fixed by discharging less, latest first;
-6. charging pushed below a minimum rate is switched off.
+6. charging pushed below a minimum rate (by more than
+   :data:`~fera_flex.scheduling.verify.MIN_RATE_RTOL`) is switched off.
 
 Step 5 can raise a node's load and steps 3-4 can lower a battery level, so
 the steps repeat (at most :data:`PASSES` times); a V2G session still short
@@ -37,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
 __all__ = ["PASSES", "make_safe"]
 
@@ -90,7 +92,7 @@ def make_safe(
             charge = _within_energy(problem, charge, discharge)
         else:
             discharge = _fill_batteries(problem, charge, discharge, short)
-    return np.where(charge < p_min, 0.0, charge), discharge
+    return np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge), discharge
 
 
 def _factor(limit: NDArray, load: NDArray) -> NDArray:

@@ -61,6 +61,7 @@ from fera_flex.scheduling.objective import (
     regular_flat_rate_kw,
 )
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
 __all__ = ["Stage", "StageGoal", "StandardLP", "build_lp", "capped_energy_range"]
 
@@ -255,7 +256,7 @@ def _gained(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> ND
 def _clean_start(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
     """A previous plan's power within this problem's bounds and minimum rates."""
     charge = np.clip(np.asarray(charge, dtype=np.float64), 0.0, problem.power_max_kw)
-    charge = np.where(charge < problem.power_min_kw[:, None], 0.0, charge)
+    charge = np.where(charge < problem.power_min_kw[:, None] * (1 - MIN_RATE_RTOL), 0.0, charge)
     discharge = np.clip(np.asarray(discharge, dtype=np.float64), 0.0, problem.discharge_max_kw)
     return charge, discharge
 
