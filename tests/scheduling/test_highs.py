@@ -204,12 +204,19 @@ def test_method_chosen_by_size():
     options = SolverOptions(time_limit_s=3, mip_rel_gap=0.01)
     assert highs_options(small, options) == {
         "output_flag": False,
+        "small_matrix_value": 1e-12,
         "solver": "simplex",
         "time_limit": 3.0,
     }
-    assert highs_options(large, options) == {"output_flag": False, **IPM_OPTIONS, "time_limit": 3.0}
+    assert highs_options(large, options) == {
+        "output_flag": False,
+        "small_matrix_value": 1e-12,
+        **IPM_OPTIONS,
+        "time_limit": 3.0,
+    }
     assert highs_options(mip, options) == {
         "output_flag": False,
+        "small_matrix_value": 1e-12,
         "mip_rel_gap": 0.01,
         "time_limit": 3.0,
     }

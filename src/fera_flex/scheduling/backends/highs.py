@@ -164,7 +164,8 @@ def highs_options(lp: StandardLP, options: SolverOptions) -> dict[str, Any]:
     dict
         HiGHS option name -> value, in the order they are set.
     """
-    chosen: dict[str, Any] = {"output_flag": False}
+    # coefficients down to 1e-12 are real here (a slot a session is plugged in for a moment)
+    chosen: dict[str, Any] = {"output_flag": False, "small_matrix_value": 1e-12}
     if lp.is_mip:
         chosen["mip_rel_gap"] = float(options.mip_rel_gap)
     elif lp.n_cols < SIMPLEX_MAX_COLUMNS:
