@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from fera_flex.scheduling._lp import StandardLP
+from fera_flex.scheduling.standard_form import StandardLP
 
 OPTIMAL, INFEASIBLE = 0, 2
 REFERENCE_MIP_GAP = 1e-9

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from fera_flex.errors import InputError
 from fera_flex.scenarios.arrays import random_problem
-from fera_flex.scheduling._lp import EnergyStage, build_lp
+from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 from fera_flex.scheduling.backends import cvxpy as backend
 from fera_flex.scheduling.backends.cvxpy import CvxpyModel, LPExpressions, solve_lp
 from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
@@ -37,16 +37,22 @@ def solved_reference(lp):
     return status == OPTIMAL, objective if status == OPTIMAL else None
 
 
+STAGES = ("hard", "max_energy", "fair", "economic")
+
+
 def stage_lp(problem, options, stage):
     """The LP of a stage, with the FAIR/ECONOMIC bounds taken from the reference solves."""
+    if stage == "hard":
+        return build_lp(problem, options, Stage(StageGoal.ECONOMIC, needs_met=True))
     bounds = {}
-    if stage in (EnergyStage.FAIR, EnergyStage.ECONOMIC):
-        _, unmet = solved_reference(build_lp(problem, options, EnergyStage.MAX_ENERGY))
+    if stage in ("fair", "economic"):
+        _, unmet = solved_reference(build_lp(problem, options, Stage(StageGoal.MAX_ENERGY)))
         bounds["total_unmet_kwh"] = unmet + 1e-6
-    if stage is EnergyStage.ECONOMIC:
-        _, shortfall = solved_reference(build_lp(problem, options, EnergyStage.FAIR, **bounds))
+    if stage == "economic":
+        fair = Stage(StageGoal.FAIR, **bounds)
+        _, shortfall = solved_reference(build_lp(problem, options, fair))
         bounds["max_relative_shortfall"] = shortfall + 1e-6
-    return build_lp(problem, options, stage, **bounds)
+    return build_lp(problem, options, Stage(StageGoal(stage), **bounds))
 
 
 def assert_feasible(lp, x):
@@ -55,12 +61,12 @@ def assert_feasible(lp, x):
     assert np.all(ax >= lp.row_lo - ROW_ATOL) and np.all(ax <= lp.row_hi + ROW_ATOL)
 
 
-@pytest.mark.parametrize("stage", list(EnergyStage), ids=lambda stage: stage.value)
+@pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_matches_scipy(variant, seed, stage):
     problem = random_problem(
-        12, 24, seed=seed, overload=1.0 if stage is EnergyStage.HARD else 1.3, **VARIANTS[variant]
+        12, 24, seed=seed, overload=1.0 if stage == "hard" else 1.3, **VARIANTS[variant]
     )
     options = ObjectiveOptions(node_peak_costs={0: NodePeakCost(0.5, 10.0)} if seed else {})
     lp = stage_lp(problem, options, stage)
@@ -322,7 +328,7 @@ def test_extra_objective_on_a_milp_and_named_blocks():
     lp = build_lp(
         random_problem(10, 24, seed=0, min_rate_share=0.5),
         ObjectiveOptions(),
-        EnergyStage.MAX_ENERGY,
+        Stage(StageGoal.MAX_ENERGY),
     )
 
     def term(view):

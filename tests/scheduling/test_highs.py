@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from fera_flex.errors import InputError
 from fera_flex.scenarios.arrays import random_problem
-from fera_flex.scheduling._lp import EnergyStage, StandardLP, build_lp
+from fera_flex.scheduling.standard_form import Stage, StageGoal, StandardLP, build_lp
 from fera_flex.scheduling.backends import highs as backend
 from fera_flex.scheduling.backends.highs import (
     IPM_OPTIONS,
@@ -85,23 +85,21 @@ def test_energy_stages_match_scipy(seed, options):
         15 + 5 * seed, n_slots=48, seed=seed, overload=1.5, v2g_share=0.2, profile_mix=True
     )
     objective = ObjectiveOptions()
-    hard = build_lp(problem, objective, EnergyStage.HARD)
+    hard = build_lp(problem, objective, Stage(StageGoal.ECONOMIC, needs_met=True))
     assert reference(hard)[0] == 2
     assert solve_lp(hard, options).status is SolveStatus.INFEASIBLE
 
-    max_energy = build_lp(problem, objective, EnergyStage.MAX_ENERGY)
+    max_energy = build_lp(problem, objective, Stage(StageGoal.MAX_ENERGY))
     assert_matches_reference(max_energy, options)
     unmet = reference(max_energy)[1] * (1 + 1e-7)
     assert unmet > 1.0
-    fair = build_lp(problem, objective, EnergyStage.FAIR, total_unmet_kwh=unmet)
+    fair = build_lp(problem, objective, Stage(StageGoal.FAIR, total_unmet_kwh=unmet))
     assert_matches_reference(fair, options)
     worst = reference(fair)[1] * (1 + 1e-7)
     economic = build_lp(
         problem,
         objective,
-        EnergyStage.ECONOMIC,
-        total_unmet_kwh=unmet,
-        max_relative_shortfall=worst,
+        Stage(StageGoal.ECONOMIC, total_unmet_kwh=unmet, max_relative_shortfall=worst),
     )
     assert_matches_reference(economic, options)
 
@@ -299,7 +297,7 @@ def test_solver_failure_becomes_error(monkeypatch, solver, text):
 def test_no_console_output_in_a_fresh_process():
     code = (
         "from fera_flex.scenarios.arrays import random_problem\n"
-        "from fera_flex.scheduling._lp import build_lp\n"
+        "from fera_flex.scheduling.standard_form import build_lp\n"
         "from fera_flex.scheduling.objective import ObjectiveOptions\n"
         "from fera_flex.scheduling.solver import SolverOptions\n"
         "from fera_flex.scheduling.backends.highs import solve_lp\n"

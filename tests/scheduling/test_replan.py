@@ -117,21 +117,25 @@ def test_update_must_keep_the_grid():
     ids=["regular", "v2g", "min_rate", "cheap"],
 )
 def test_start_point_of_an_optimal_plan_is_feasible_with_its_objective(variant):
-    from fera_flex.scheduling._lp import EnergyStage, build_lp
+    from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
     from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
 
     problem = random_problem(25, n_slots=48, seed=6, **variant)
     options = ObjectiveOptions(node_peak_costs={"n0": NodePeakCost(0.5, free_kw=10.0)})
     plan = schedule(problem, objective=options)
     lp = build_lp(
-        problem, options, EnergyStage.HARD, start_power=(plan.charge_kw, plan.discharge_kw)
+        problem,
+        options,
+        Stage(StageGoal.ECONOMIC, needs_met=True),
+        start_power=(plan.charge_kw, plan.discharge_kw),
     )
     x = lp.start
     slack = 1e-5 * np.maximum(1.0, np.abs(lp.row_hi[np.isfinite(lp.row_hi)])).max()
     activity = lp.matrix @ x
     assert (x >= lp.col_lo - 1e-9).all() and (x <= lp.col_hi + 1e-9).all()
     assert (activity <= lp.row_hi + slack).all() and (activity >= lp.row_lo - slack).all()
-    assert lp.cost @ x + lp.offset == pytest.approx(plan.objective_eur, rel=1e-5, abs=1e-6)
+    objective_eur = (lp.cost @ x + lp.offset) * lp.cost_scale_eur
+    assert objective_eur == pytest.approx(plan.objective_eur, rel=1e-5, abs=1e-6)
 
 
 def test_warm_started_milp_replan_matches_a_cold_one():

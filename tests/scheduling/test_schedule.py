@@ -38,6 +38,7 @@ def two_sessions(**changes):
         node_parent=[-1, 0],
         node_capacity_kw=[50.0, 15.0],
         price_eur_per_kwh=[0.3, 0.2, 0.1, 0.4],
+        profile_type="CHEAP",
     )
     args.update(changes)
     return ChargingProblem.from_arrays(**args)
@@ -110,7 +111,7 @@ def test_own_power_limit_named_as_cause(method):
 @pytest.mark.parametrize("method", BACKENDS)
 def test_node_shadow_price_where_the_limit_binds(method):
     plan = schedule(two_sessions(), method)
-    prices = plan.node_price_eur_per_kwh
+    prices = plan.node_import_price_eur_per_kwh
     assert prices is not None
     # relaxing the feeder at 02:00 (0.1 EUR/kWh) would move energy from 03:00/00:00
     assert prices[1, 2] > 0.01
@@ -170,16 +171,16 @@ def test_bad_method_and_options_are_named():
     with pytest.raises(InputError) as info:
         schedule(two_sessions(), "gurobi")
     assert info.value.field == "method"
-    with pytest.raises(InputError, match="regular_peak_wieght"):
-        schedule(two_sessions(), regular_peak_wieght=0.2)
+    with pytest.raises(InputError, match="regular_wieght"):
+        schedule(two_sessions(), regular_wieght=0.2)
     with pytest.raises(InputError, match="method='cvxpy'"):
         schedule(two_sessions(), "highs", extra_objective=lambda view: 0)
     with pytest.raises(InputError) as info:
         schedule("problem")
     assert info.value.field == "problem"
     with pytest.raises(InputError) as info:
-        schedule(two_sessions(), objective=ObjectiveOptions(regular_peak_weight=-1))
-    assert info.value.field == "regular_peak_weight"
+        schedule(two_sessions(), objective=ObjectiveOptions(regular_weight=-1))
+    assert info.value.field == "regular_weight"
 
 
 def _validator(name):

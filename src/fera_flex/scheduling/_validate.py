@@ -16,9 +16,17 @@ def as_array(where: str, name: str, value: Any, dtype: type = np.float64) -> NDA
         array = np.asarray(value)
     except (TypeError, ValueError):
         array = np.asarray(None)
+    if dtype is np.int64 and array.dtype.kind == "f":
+        fractional = ~np.isfinite(array) | (array != np.round(array))
+        if fractional.any():
+            index = tuple(int(i) for i in np.argwhere(fractional)[0]) if array.ndim else ()
+            shown = f"{name}{list(index)}" if index else name
+            raise InputError(where, shown, array[index], "must be an integer")
+        return np.asarray(array, dtype=dtype, order="C")
     kinds = "iu" if dtype is np.int64 else "biuf" if dtype is np.bool_ else "iuf"
     if array.dtype.kind not in kinds:
-        raise InputError(where, name, value, f"must be numeric (got dtype {array.dtype})")
+        wanted = "integers" if dtype is np.int64 else "numeric"
+        raise InputError(where, name, value, f"must be {wanted} (got dtype {array.dtype})")
     return np.asarray(array, dtype=dtype, order="C")
 
 
@@ -50,6 +58,7 @@ def per_row(
     low: float | None = None,
     high: float | None = None,
     dtype: type = np.float64,
+    allow_inf: bool = False,
 ) -> NDArray:
     """A vector of length ``n_rows`` (a scalar is broadcast)."""
     array = as_array(where, name, value, dtype)
@@ -58,7 +67,7 @@ def per_row(
     if array.shape != (n_rows,):
         raise InputError(where, name, f"shape {array.shape}", f"must have shape ({n_rows},)")
     if dtype is np.float64:
-        _check_values(where, name, array, low, high, allow_inf=False)
+        _check_values(where, name, array, low, high, allow_inf)
     return array
 
 

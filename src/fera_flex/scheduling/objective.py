@@ -13,10 +13,13 @@ the cost of charging 1 kWh in slot ``t`` is:
   ``1e-3 * price`` to break ties.
 - FAST: ``P * (t + 1) / T`` (strictly increasing, so the optimum delivers as
   early as it can), plus ``1e-3 * price``.
-- REGULAR: the import price, plus a fairness term: the session's peak power
-  costs ``regular_peak_weight * P * window_h`` EUR/kW, which spreads its
-  charging over its stay instead of bunching it into the cheapest slots
-  (and so shares scarce capacity evenly between sessions).
+- REGULAR: the import price, plus a fairness term that is a separable convex
+  cost per (session, slot): power above the session's flat rate (its need
+  spread evenly over its stay, ``need / (stay_h * efficiency)``) costs
+  ``regular_weight * P`` EUR/kWh more. It spreads charging over the stay
+  instead of bunching it into the cheapest slots, and so shares scarce
+  capacity evenly between sessions, while keeping the model a (convex-cost)
+  flow problem: no coupling rows.
 
 V2G discharge of 1 kWh in slot ``t`` earns the same per-kWh value with the
 opposite sign (export price for CHEAP and REGULAR) minus
@@ -29,9 +32,9 @@ minimises the cost above (see :mod:`fera_flex.scheduling.schedule`).
 
 Examples
 --------
->>> options = ObjectiveOptions(regular_peak_weight=0.2)
->>> options.regular_peak_weight
-0.2
+>>> options = ObjectiveOptions(regular_weight=0.3)
+>>> options.regular_weight
+0.3
 """
 
 from collections.abc import Mapping
@@ -44,7 +47,15 @@ from numpy.typing import NDArray
 from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import PROFILE_TYPES, ChargingProblem
 
-__all__ = ["NodePeakCost", "ObjectiveOptions", "charge_costs", "discharge_values", "price_scale"]
+__all__ = [
+    "NodePeakCost",
+    "ObjectiveOptions",
+    "charge_costs",
+    "discharge_values",
+    "price_scale",
+    "regular_above_flat_costs",
+    "regular_flat_rate_kw",
+]
 
 CHEAP, FAST, GREEN, REGULAR = range(len(PROFILE_TYPES))
 _TIE_BREAK = 1e-3
@@ -80,8 +91,9 @@ class ObjectiveOptions:
     ----------
     emission_price_eur_per_kg : float, optional
         Price of CO2 for GREEN sessions [EUR/kg]; normalised emissions when omitted.
-    regular_peak_weight : float
-        Fairness weight of REGULAR sessions (dimensionless, >= 0).
+    regular_weight : float
+        Extra cost of REGULAR charging above the flat rate, as a fraction of
+        the mean import price (dimensionless, >= 0).
     degradation_eur_per_kwh : float
         Battery wear cost of discharged energy [EUR/kWh], >= 0.
     node_peak_costs : mapping of node id or index to NodePeakCost
@@ -89,14 +101,14 @@ class ObjectiveOptions:
     """
 
     emission_price_eur_per_kg: float | None = None
-    regular_peak_weight: float = 0.1
+    regular_weight: float = 0.2
     degradation_eur_per_kwh: float = 0.05
     node_peak_costs: Mapping[str | int, NodePeakCost] = field(
         default_factory=lambda: MappingProxyType({})
     )
 
     def __post_init__(self) -> None:
-        for name in ("regular_peak_weight", "degradation_eur_per_kwh", "emission_price_eur_per_kg"):
+        for name in ("regular_weight", "degradation_eur_per_kwh", "emission_price_eur_per_kg"):
             value = getattr(self, name)
             if value is None and name == "emission_price_eur_per_kg":
                 continue
@@ -128,8 +140,9 @@ class ObjectiveOptions:
 
 def price_scale(problem: ChargingProblem) -> float:
     """The mean absolute import price ``P`` [EUR/kWh] (1.0 when every price is 0)."""
-    scale = float(np.mean(np.abs(problem.price_eur_per_kwh)))
-    return scale if scale > 0 else 1.0
+    prices = problem.price_eur_per_kwh
+    scale = float(np.mean(np.abs(prices))) if prices.size else 0.0
+    return scale if 0 < scale < np.inf else 1.0
 
 
 def _per_kwh(problem: ChargingProblem, options: ObjectiveOptions, export: bool) -> NDArray:
@@ -142,7 +155,8 @@ def _per_kwh(problem: ChargingProblem, options: ObjectiveOptions, export: bool) 
     if options.emission_price_eur_per_kg is not None:
         green = emission * (options.emission_price_eur_per_kg / 1000.0)
     else:
-        mean_emission = float(np.mean(problem.emission_g_per_kwh))
+        emissions = problem.emission_g_per_kwh
+        mean_emission = float(np.mean(emissions)) if emissions.size else 0.0
         green = emission * (scale / mean_emission) if mean_emission > 0 else np.zeros((n, n_slots))
     fast = np.broadcast_to(scale * (np.arange(n_slots) + 1.0) / n_slots, (n, n_slots))
     kind = problem.profile_type[:, None]
@@ -165,8 +179,15 @@ def discharge_values(problem: ChargingProblem, options: ObjectiveOptions) -> NDA
     )
 
 
-def regular_peak_costs(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
-    """Fairness cost of each session's peak power [EUR/kW], 0 for non-REGULAR sessions."""
-    window_h = problem.slot_energy_h.sum(axis=1)
-    weight = options.regular_peak_weight * price_scale(problem) * window_h
+def regular_flat_rate_kw(problem: ChargingProblem, need_kwh: NDArray) -> NDArray[np.float64]:
+    """Each session's flat rate: ``need_kwh`` spread evenly over its stay [kW], shape (n,)."""
+    stay_h = problem.slot_energy_h.sum(axis=1) * problem.charge_efficiency
+    return np.asarray(need_kwh, dtype=np.float64) / np.maximum(stay_h, 1e-12)
+
+
+def regular_above_flat_costs(
+    problem: ChargingProblem, options: ObjectiveOptions
+) -> NDArray[np.float64]:
+    """Extra cost of REGULAR charging above the flat rate [EUR/kWh], 0 for other sessions."""
+    weight = options.regular_weight * price_scale(problem)
     return np.where(problem.profile_type == REGULAR, weight, 0.0)

@@ -10,7 +10,7 @@ Examples
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from types import MappingProxyType
 
@@ -24,6 +24,13 @@ from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.timeseries import Profile
 
 __all__ = ["ChargingPlan", "PlanStatus"]
+
+
+def _restore_plan(state: dict) -> "ChargingPlan":
+    """Rebuild a plan from its fields (the pickle path)."""
+    state["unmet_causes"] = MappingProxyType(state["unmet_causes"])
+    state["timings_s"] = MappingProxyType(state["timings_s"])
+    return ChargingPlan(**state)
 
 
 class PlanStatus(Enum):
@@ -51,15 +58,23 @@ class ChargingPlan:
         The solver backend used.
     objective_eur : float
         Value of the economic objective (see :mod:`fera_flex.scheduling.objective`).
-    node_price_eur_per_kwh : ndarray, shape (m, T), or None
-        Shadow price of each node's import limit: what one more kWh of
-        capacity in that slot would save [EUR/kWh] (where the backend has duals).
+    node_import_price_eur_per_kwh, node_export_price_eur_per_kwh : ndarray (m, T) or None
+        Shadow prices of each node's import and export limits, >= 0: what one
+        more kWh of room in that slot would save [EUR/kWh] (where the backend
+        has duals).
+    session_energy_price_eur_per_kwh : ndarray (n,) or None
+        What one more kWh would cost each session at the optimum [EUR/kWh]
+        (the dual of its energy row; where the backend has duals).
     unmet_causes : mapping
         For each session with unmet need: which limit caused it.
     timings_s : mapping
-        ``build_lp``, ``build``, ``solve`` and ``total`` times [s].
+        ``build``, ``solve``, ``safety``, ``verify`` and ``total`` times [s].
     message : str
         Solver messages.
+    backend_reason : str
+        Why that backend ran (``method="auto"`` picks the best that supports the problem).
+    stages : tuple of str
+        The energy stages solved, in order.
     """
 
     problem: ChargingProblem
@@ -68,10 +83,19 @@ class ChargingPlan:
     status: PlanStatus
     backend: str
     objective_eur: float = float("nan")
-    node_price_eur_per_kwh: NDArray[np.float64] | None = None
+    node_import_price_eur_per_kwh: NDArray[np.float64] | None = None
+    node_export_price_eur_per_kwh: NDArray[np.float64] | None = None
+    session_energy_price_eur_per_kwh: NDArray[np.float64] | None = None
     unmet_causes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     timings_s: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     message: str = ""
+    backend_reason: str = ""
+    stages: tuple[str, ...] = ()
+
+    def __reduce__(self):
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["unmet_causes"], state["timings_s"] = dict(self.unmet_causes), dict(self.timings_s)
+        return _restore_plan, (state,)
 
     @property
     def session_ids(self) -> tuple[str, ...]:
@@ -198,6 +222,12 @@ class ChargingPlan:
         missing = [s for s in self.session_ids if s not in evse_ids]
         if missing:
             raise InputError(where, "evse_ids", missing[:5], "has no evseId for these sessions")
+        for session_id in self.session_ids:
+            evse_id = evse_ids[session_id]
+            if isinstance(evse_id, bool) or not isinstance(evse_id, int) or evse_id <= 0:
+                raise InputError(
+                    where, f"evse_ids[{session_id!r}]", evse_id, "must be an OCPP evseId: int > 0"
+                )
         requests = []
         for index, (session_id, profile) in enumerate(self.to_ocpi_profiles(unit).items()):
             voltage_v, phases = self._wire(index)

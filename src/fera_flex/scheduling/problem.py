@@ -12,6 +12,19 @@ outside). Its power ``p[i, t]`` is the power while plugged in, so the energy
 of a slot is ``p * presence * dt_h``; limits hold for ``p`` itself, so they
 hold at every instant of the slot.
 
+Energy is a range per session: ``energy_min_kwh <= delivered <=
+energy_max_kwh``. The minimum is the need (what the plan must deliver where
+it can; a shortfall is *unmet*), the maximum what the battery may take; the
+common case is a need with ``min == max`` (``energy_kwh=`` in
+:meth:`ChargingProblem.from_arrays`).
+
+Sessions with the same EVSE uid share that EVSE: their summed power stays
+within ``evse_power_max_kw`` in every slot. Node target bands
+(``node_target_min_kw`` / ``node_target_max_kw``) are soft: the optimiser
+first delivers the energy, then keeps the net EV load through each node as
+close to its band as it can, then minimises cost; they are how a dispatched
+aggregate profile is followed.
+
 Examples
 --------
 >>> from datetime import datetime, timezone
@@ -25,13 +38,16 @@ Examples
 (2, 2, 4)
 >>> problem.max_deliverable_kwh().tolist()
 [44.0, 22.0]
+>>> problem.sessions_under(1).tolist(), problem.select([1]).n_sessions
+([0, 1], 1)
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
@@ -53,7 +69,8 @@ _WHERE = "ChargingProblem.from_arrays"
 
 
 def _frozen(array: NDArray) -> NDArray:
-    array = np.ascontiguousarray(array)
+    """A read-only C-contiguous copy (the caller's array is never frozen)."""
+    array = np.array(array, order="C", copy=True)
     array.flags.writeable = False
     return array
 
@@ -114,43 +131,153 @@ def _check_tree(node_parent: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.argsort(depth, kind="stable")
 
 
+_SLOTS = (
+    "arrival_slot",
+    "base_load_kw",
+    "charge_efficiency",
+    "departure_slot",
+    "discharge_efficiency",
+    "discharge_max_kw",
+    "emission_g_per_kwh",
+    "energy_max_kwh",
+    "energy_min_kwh",
+    "evse_ids",
+    "evse_of_session",
+    "evse_power_max_kw",
+    "evse_uids",
+    "export_capacity_kw",
+    "export_price_eur_per_kwh",
+    "grid",
+    "metadata",
+    "node_capacity_kw",
+    "node_ids",
+    "node_of_session",
+    "node_order",
+    "node_parent",
+    "node_target_max_kw",
+    "node_target_min_kw",
+    "node_voltage_v",
+    "phase_current_max_a",
+    "power_max_kw",
+    "power_min_kw",
+    "presence",
+    "price_eur_per_kwh",
+    "profile_type",
+    "session_ids",
+    "session_phases",
+)
+
+
+_SIGNALS = ("price_eur_per_kwh", "export_price_eur_per_kwh", "emission_g_per_kwh")
+_SESSION_ARRAYS = (
+    "arrival_slot",
+    "departure_slot",
+    "first_slot_fraction",
+    "last_slot_fraction",
+    "energy_min_kwh",
+    "energy_max_kwh",
+    "power_max_kw",
+    "power_min_kw",
+    "discharge_max_kw",
+    "charge_efficiency",
+    "discharge_efficiency",
+    "node_of_session",
+    "session_phases",
+    *_SIGNALS,
+)
+"""The :meth:`ChargingProblem.from_arrays` arrays with a row per session (signals when 2-D)."""
+
+
+def _restore(state: dict[str, Any]) -> "ChargingProblem":
+    """Rebuild a problem from its attributes (the pickle path: no re-validation)."""
+    problem = ChargingProblem.__new__(ChargingProblem)
+    for name, value in state.items():
+        object.__setattr__(
+            problem, name, _frozen(value) if isinstance(value, np.ndarray) else value
+        )
+    return problem
+
+
+def _energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n) -> tuple[NDArray, NDArray]:
+    """The (min, max) energy per session from a need or from both ends of a range."""
+    if energy_kwh is not None:
+        if energy_min_kwh is not None or energy_max_kwh is not None:
+            raise InputError(
+                _WHERE,
+                "energy_kwh",
+                "given with energy_min_kwh/energy_max_kwh",
+                "give one or other",
+            )
+        need = per_row(_WHERE, "energy_kwh", energy_kwh, n, low=0.0)
+        return need, need
+    if energy_min_kwh is None or energy_max_kwh is None:
+        raise InputError(
+            _WHERE, "energy_kwh", None, "give energy_kwh, or both energy_min_kwh and energy_max_kwh"
+        )
+    low = per_row(_WHERE, "energy_min_kwh", energy_min_kwh, n, low=0.0)
+    high = per_row(_WHERE, "energy_max_kwh", energy_max_kwh, n, low=0.0, allow_inf=True)
+    if (low > high).any():
+        index = int(np.argmax(low > high))
+        raise InputError(
+            _WHERE,
+            f"energy_max_kwh[{index}]",
+            float(high[index]),
+            f"is below energy_min_kwh[{index}] = {float(low[index])}",
+        )
+    return low, high
+
+
+def _evse_groups(
+    evse_uids: tuple[str | None, ...],
+    ratings: Mapping[str, Any] | None,
+    power_max_kw: NDArray,
+    node_of: NDArray,
+) -> tuple[tuple[str, ...], NDArray[np.int64], NDArray[np.float64]]:
+    """EVSE ids, each session's EVSE index (-1: none) and each EVSE's rating per slot [kW]."""
+    n, n_slots = power_max_kw.shape
+    ids = tuple(dict.fromkeys(uid for uid in evse_uids if uid is not None))
+    position = {uid: k for k, uid in enumerate(ids)}
+    of_session = np.array([position.get(uid, -1) for uid in evse_uids], dtype=np.int64)
+    of_session = of_session.reshape(n)
+    rating = np.zeros((len(ids), n_slots))
+    on = of_session >= 0
+    np.maximum.at(rating, of_session[on], power_max_kw[on])
+    _, first_row = np.unique(of_session[on], return_index=True)
+    first_node = node_of[on][first_row]
+    moved = on & (first_node[np.maximum(of_session, 0)] != node_of) if ids else on
+    if moved.any():
+        index = int(np.argmax(moved))
+        raise InputError(
+            _WHERE,
+            f"node_of_session[{index}]",
+            int(node_of[index]),
+            f"EVSE {evse_uids[index]!r} is at node {int(first_node[of_session[index]])}",
+        )
+    for uid, value in (ratings or {}).items():
+        if uid not in position:
+            raise InputError(_WHERE, "evse_power_max_kw", uid, "names no session's EVSE")
+        name = f"evse_power_max_kw[{uid!r}]"
+        given = as_array(_WHERE, name, value)
+        if given.shape not in ((), (n_slots,)):
+            raise InputError(
+                _WHERE, name, f"shape {given.shape}", f"must be a number or ({n_slots},)"
+            )
+        if np.isnan(given).any() or (given < 0).any():
+            raise InputError(_WHERE, name, value, "must be >= 0 (inf for none)")
+        rating[position[uid]] = np.minimum(rating[position[uid]], given)
+    return ids, of_session, rating
+
+
 class ChargingProblem:
     """Sessions, their limits and preferences, grid limits and signals, as arrays.
 
     Build it with :meth:`from_arrays` (benchmarks, tests) or
-    :meth:`from_scenario` (the models). Attributes are documented in
-    :meth:`from_arrays`; all are read-only.
+    :meth:`from_scenario` (the models); derive others with :meth:`replace`,
+    :meth:`select` and :meth:`subtree`. Attributes are documented in
+    :meth:`from_arrays`; all are read-only. Problems pickle.
     """
 
-    __slots__ = (
-        "arrival_slot",
-        "base_load_kw",
-        "charge_efficiency",
-        "departure_slot",
-        "discharge_efficiency",
-        "discharge_max_kw",
-        "emission_g_per_kwh",
-        "energy_kwh",
-        "evse_uids",
-        "export_capacity_kw",
-        "export_price_eur_per_kwh",
-        "grid",
-        "metadata",
-        "node_capacity_kw",
-        "node_ids",
-        "node_of_session",
-        "node_order",
-        "node_parent",
-        "node_voltage_v",
-        "phase_current_max_a",
-        "power_max_kw",
-        "power_min_kw",
-        "presence",
-        "price_eur_per_kwh",
-        "profile_type",
-        "session_ids",
-        "session_phases",
-    )
+    __slots__ = _SLOTS
 
     @classmethod
     def from_arrays(
@@ -159,13 +286,15 @@ class ChargingProblem:
         grid: TimeGrid,
         arrival_slot: Any,
         departure_slot: Any,
-        energy_kwh: Any,
         power_max_kw: Any,
         node_of_session: Any,
         node_parent: Any,
         node_capacity_kw: Any,
         price_eur_per_kwh: Any,
-        profile_type: Any = ProfileType.CHEAP,
+        energy_kwh: Any = None,
+        energy_min_kwh: Any = None,
+        energy_max_kwh: Any = None,
+        profile_type: Any = ProfileType.REGULAR,
         power_min_kw: Any = 0.0,
         discharge_max_kw: Any = 0.0,
         charge_efficiency: Any = 1.0,
@@ -174,6 +303,8 @@ class ChargingProblem:
         emission_g_per_kwh: Any = 0.0,
         base_load_kw: Any = 0.0,
         export_capacity_kw: Any = np.inf,
+        node_target_min_kw: Any = -np.inf,
+        node_target_max_kw: Any = np.inf,
         first_slot_fraction: Any = 1.0,
         last_slot_fraction: Any = 1.0,
         session_phases: Any = True,
@@ -181,6 +312,7 @@ class ChargingProblem:
         node_voltage_v: Any = 230.0,
         session_ids: Sequence[str] | None = None,
         evse_uids: Sequence[str | None] | None = None,
+        evse_power_max_kw: Mapping[str, Any] | None = None,
         node_ids: Sequence[str] | None = None,
     ) -> "ChargingProblem":
         """Build a problem from arrays, checking every argument.
@@ -192,10 +324,8 @@ class ChargingProblem:
         arrival_slot, departure_slot : array of int, shape (n,)
             First slot and one past the last slot each session is plugged in;
             ``0 <= arrival < departure <= T``.
-        energy_kwh : array, shape (n,)
-            Energy each session needs [kWh], >= 0.
         power_max_kw : float or array, shape (n,) or (n, T)
-            Maximum charging power [kW], >= 0 (EVSE, connector, vehicle and
+            Maximum charging power [kW], >= 0 (connector, vehicle and
             installed limits combined).
         node_of_session : array of int, shape (n,)
             Grid node each session's EVSE is attached to.
@@ -205,10 +335,18 @@ class ChargingProblem:
             Import limit of each node [kW], >= 0; ``inf`` for none.
         price_eur_per_kwh : array, shape (T,) or (n, T)
             Import price [EUR/kWh], global or per session.
+        energy_kwh : float or array, shape (n,), optional
+            Energy each session needs [kWh], >= 0: the range ``[need, need]``.
+        energy_min_kwh, energy_max_kwh : float or array, shape (n,), optional
+            Instead of ``energy_kwh``: the least (the need) and the most
+            energy each session may receive [kWh]; ``energy_max_kwh`` may be
+            ``inf`` (as much as it can take).
         profile_type : ProfileType or str, or a sequence of them
-            One OCPI ProfileType for all sessions or one per session.
+            One OCPI ProfileType for all sessions or one per session; REGULAR
+            (OCPI's default) when omitted.
         power_min_kw : float or array, shape (n,)
-            Minimum charging rate when charging [kW], 0 for none.
+            Minimum charging rate when charging [kW], 0 for none; at most the
+            session's largest ``power_max_kw``.
         discharge_max_kw : float or array, shape (n,) or (n, T)
             Maximum V2G discharge power [kW]; 0 where discharge is not allowed.
         charge_efficiency, discharge_efficiency : float or array, shape (n,)
@@ -221,6 +359,10 @@ class ChargingProblem:
             Non-EV load directly at each node [kW] (generation negative).
         export_capacity_kw : float or array, shape (m,) or (m, T)
             Export limit of each node [kW], >= 0; ``inf`` for none.
+        node_target_min_kw, node_target_max_kw : float or array, shape (m,) or (m, T)
+            Target band for the net EV load through each node [kW]
+            (``-inf`` / ``inf`` for none; equal ends for an exact target).
+            Soft: deviations are minimised after energy, before cost.
         first_slot_fraction, last_slot_fraction : float or array, shape (n,)
             Fraction of the first and last slot the session is plugged in, in (0, 1].
         session_phases : bool or array, shape (n, 3)
@@ -229,8 +371,14 @@ class ChargingProblem:
             Per-phase current limit of each node [A]; ``inf`` for none.
         node_voltage_v : float or array, shape (m,)
             Line-to-neutral voltage of each node [V].
-        session_ids, evse_uids, node_ids : sequences of str, optional
-            Ids for reports and wire output; generated when omitted.
+        session_ids, node_ids : sequences of str, optional
+            Unique ids for reports and wire output; generated when omitted.
+        evse_uids : sequence of str or None, optional
+            EVSE of each session; sessions with the same uid share that EVSE
+            (and must be at the same node).
+        evse_power_max_kw : mapping of str to float or array (T,), optional
+            Rating of shared EVSEs by uid [kW]; an EVSE not listed is rated
+            at the largest ``power_max_kw`` of its sessions in each slot.
 
         Returns
         -------
@@ -287,16 +435,48 @@ class ChargingProblem:
             arrival, departure, n_slots, first_slot_fraction, last_slot_fraction
         )
         window = presence > 0
-        problem = cls.__new__(cls)
+        power_max = per_slot_row(_WHERE, "power_max_kw", power_max_kw, n, n_slots, low=0.0) * window
+        power_min = per_row(_WHERE, "power_min_kw", power_min_kw, n, low=0.0)
+        too_high = power_min > power_max.max(axis=1, initial=0.0)
+        if too_high.any():
+            index = int(np.argmax(too_high))
+            raise InputError(
+                _WHERE,
+                f"power_min_kw[{index}]",
+                float(power_min[index]),
+                f"exceeds the session's largest power_max_kw, "
+                f"{float(power_max[index].max(initial=0.0))} kW: it could never charge",
+            )
+        uids = tuple(evse_uids) if evse_uids is not None else (None,) * n
+        if len(uids) != n:
+            raise InputError(_WHERE, "evse_uids", len(uids), f"must give {n} values")
+        evse_ids, evse_of, evse_rating = _evse_groups(uids, evse_power_max_kw, power_max, node_of)
+        energy_min, energy_max = _energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n)
+        target_min, target_max = (
+            per_slot_row(_WHERE, name, value, m, n_slots, allow_inf=True)
+            for name, value in (
+                ("node_target_min_kw", node_target_min_kw),
+                ("node_target_max_kw", node_target_max_kw),
+            )
+        )
+        if (target_min > target_max).any():
+            index = tuple(int(i) for i in np.argwhere(target_min > target_max)[0])
+            raise InputError(
+                _WHERE,
+                f"node_target_max_kw{list(index)}",
+                float(target_max[index]),
+                f"is below node_target_min_kw{list(index)} = {float(target_min[index])}",
+            )
+        price = per_slot_vector(_WHERE, "price_eur_per_kwh", price_eur_per_kwh, n, n_slots)
         values = {
             "grid": grid,
             "arrival_slot": arrival,
             "departure_slot": departure,
             "presence": presence,
-            "energy_kwh": per_row(_WHERE, "energy_kwh", energy_kwh, n, low=0.0),
-            "power_max_kw": per_slot_row(_WHERE, "power_max_kw", power_max_kw, n, n_slots, low=0.0)
-            * window,
-            "power_min_kw": per_row(_WHERE, "power_min_kw", power_min_kw, n, low=0.0),
+            "energy_min_kwh": energy_min,
+            "energy_max_kwh": energy_max,
+            "power_max_kw": power_max,
+            "power_min_kw": power_min,
             "discharge_max_kw": per_slot_row(
                 _WHERE, "discharge_max_kw", discharge_max_kw, n, n_slots, low=0.0
             )
@@ -323,9 +503,14 @@ class ChargingProblem:
                 low=0.0,
                 allow_inf=True,
             ),
+            "node_target_min_kw": target_min,
+            "node_target_max_kw": target_max,
             "base_load_kw": per_slot_row(_WHERE, "base_load_kw", base_load_kw, m, n_slots),
-            "price_eur_per_kwh": per_slot_vector(
-                _WHERE, "price_eur_per_kwh", price_eur_per_kwh, n, n_slots
+            "price_eur_per_kwh": price,
+            "export_price_eur_per_kwh": price
+            if export_price_eur_per_kwh is None
+            else per_slot_vector(
+                _WHERE, "export_price_eur_per_kwh", export_price_eur_per_kwh, n, n_slots
             ),
             "emission_g_per_kwh": per_slot_vector(
                 _WHERE, "emission_g_per_kwh", emission_g_per_kwh, n, n_slots, low=0.0
@@ -342,24 +527,14 @@ class ChargingProblem:
             "node_voltage_v": per_row(_WHERE, "node_voltage_v", node_voltage_v, m, low=1.0),
             "session_phases": cls._phases(session_phases, n),
             "session_ids": cls._ids("session_ids", session_ids, n, "s"),
-            "evse_uids": tuple(evse_uids) if evse_uids is not None else (None,) * n,
+            "evse_uids": uids,
+            "evse_ids": evse_ids,
+            "evse_of_session": evse_of,
+            "evse_power_max_kw": evse_rating,
             "node_ids": cls._ids("node_ids", node_ids, m, "n"),
             "metadata": MappingProxyType({}),
         }
-        values["export_price_eur_per_kwh"] = (
-            values["price_eur_per_kwh"]
-            if export_price_eur_per_kwh is None
-            else per_slot_vector(
-                _WHERE, "export_price_eur_per_kwh", export_price_eur_per_kwh, n, n_slots
-            )
-        )
-        if len(values["evse_uids"]) != n:
-            raise InputError(_WHERE, "evse_uids", len(values["evse_uids"]), f"must give {n} values")
-        for name, value in values.items():
-            object.__setattr__(
-                problem, name, _frozen(value) if isinstance(value, np.ndarray) else value
-            )
-        return problem
+        return _restore(values)
 
     @classmethod
     def from_scenario(cls, scenario: Any) -> "ChargingProblem":
@@ -426,6 +601,8 @@ class ChargingProblem:
     def _ids(name: str, ids: Sequence[str] | None, count: int, prefix: str) -> tuple[str, ...]:
         if ids is None:
             return tuple(f"{prefix}{index}" for index in range(count))
+        if isinstance(ids, str):
+            raise InputError(_WHERE, name, ids, "must be a sequence of ids, not one string")
         ids = tuple(str(i) for i in ids)
         if len(ids) != count:
             raise InputError(_WHERE, name, len(ids), f"must give {count} ids")
@@ -436,11 +613,196 @@ class ChargingProblem:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ChargingProblem is immutable: cannot set {name!r}")
 
+    def __reduce__(self):
+        return _restore, ({name: getattr(self, name) for name in _SLOTS},)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChargingProblem):
+            return NotImplemented
+        for name in _SLOTS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, np.ndarray):
+                if mine.shape != theirs.shape or not np.array_equal(mine, theirs, equal_nan=True):
+                    return False
+            elif mine != theirs:
+                return False
+        return True
+
+    __hash__ = None  # mutable-looking arrays inside: equal problems need not hash alike
+
     def __repr__(self) -> str:
         return (
             f"ChargingProblem({self.n_sessions} sessions, {self.n_nodes} nodes, "
             f"{self.n_slots} slots of {self.grid.step_s} s)"
         )
+
+    # -- derived problems ---------------------------------------------------------------------
+
+    def _arguments(self) -> dict[str, Any]:
+        """The :meth:`from_arrays` arguments that rebuild this problem."""
+        rows = np.arange(self.n_sessions)
+        return {
+            "grid": self.grid,
+            "arrival_slot": self.arrival_slot,
+            "departure_slot": self.departure_slot,
+            "first_slot_fraction": self.presence[rows, self.arrival_slot],
+            "last_slot_fraction": self.presence[rows, self.departure_slot - 1],
+            "energy_min_kwh": self.energy_min_kwh,
+            "energy_max_kwh": self.energy_max_kwh,
+            "power_max_kw": self.power_max_kw,
+            "power_min_kw": self.power_min_kw,
+            "discharge_max_kw": self.discharge_max_kw,
+            "charge_efficiency": self.charge_efficiency,
+            "discharge_efficiency": self.discharge_efficiency,
+            "profile_type": [PROFILE_TYPES[code] for code in self.profile_type],
+            "node_of_session": self.node_of_session,
+            "node_parent": self.node_parent,
+            "node_capacity_kw": self.node_capacity_kw,
+            "export_capacity_kw": self.export_capacity_kw,
+            "node_target_min_kw": self.node_target_min_kw,
+            "node_target_max_kw": self.node_target_max_kw,
+            "base_load_kw": self.base_load_kw,
+            "price_eur_per_kwh": self.price_eur_per_kwh,
+            "export_price_eur_per_kwh": self.export_price_eur_per_kwh,
+            "emission_g_per_kwh": self.emission_g_per_kwh,
+            "session_phases": self.session_phases,
+            "phase_current_max_a": self.phase_current_max_a,
+            "node_voltage_v": self.node_voltage_v,
+            "session_ids": self.session_ids,
+            "evse_uids": self.evse_uids,
+            "evse_power_max_kw": dict(zip(self.evse_ids, self.evse_power_max_kw, strict=True)),
+            "node_ids": self.node_ids,
+        }
+
+    def replace(self, **fields: Any) -> "ChargingProblem":
+        """A copy with some :meth:`from_arrays` arguments replaced, validated anew.
+
+        ``energy_kwh=`` replaces both ends of the energy range. Metadata is kept.
+
+        Raises
+        ------
+        InputError
+            For an unknown field or an invalid value.
+        """
+        arguments = self._arguments()
+        known = set(arguments) | {"energy_kwh"}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise InputError(
+                "ChargingProblem.replace", "fields", unknown, f"unknown; known: {sorted(known)}"
+            )
+        if "energy_kwh" in fields:
+            del arguments["energy_min_kwh"], arguments["energy_max_kwh"]
+        if "evse_uids" in fields and "evse_power_max_kw" not in fields:
+            del arguments["evse_power_max_kw"]
+        arguments.update(fields)
+        problem = ChargingProblem.from_arrays(**arguments)
+        object.__setattr__(problem, "metadata", self.metadata)
+        return problem
+
+    def select(self, sessions: Any) -> "ChargingProblem":
+        """The problem with only some sessions (same grid, nodes and limits).
+
+        Parameters
+        ----------
+        sessions : array of int or bool, or sequence of session ids
+            Rows to keep, in the order given (a boolean mask keeps row order).
+
+        Returns
+        -------
+        ChargingProblem
+        """
+        rows = self._session_rows(sessions)
+        arguments = self._arguments()
+        for name in _SESSION_ARRAYS:
+            value = arguments[name]
+            if value.ndim == 2 or name not in _SIGNALS:
+                arguments[name] = value[rows]
+        for name in ("profile_type", "session_ids", "evse_uids"):
+            arguments[name] = [arguments[name][i] for i in rows]
+        kept = {self.evse_uids[i] for i in rows}
+        arguments["evse_power_max_kw"] = {
+            uid: rating for uid, rating in arguments["evse_power_max_kw"].items() if uid in kept
+        }
+        problem = ChargingProblem.from_arrays(**arguments)
+        object.__setattr__(problem, "metadata", self.metadata)
+        return problem
+
+    def _session_rows(self, sessions: Any) -> NDArray[np.int64]:
+        where = "ChargingProblem.select"
+        items = list(sessions) if not isinstance(sessions, np.ndarray) else sessions
+        if isinstance(items, np.ndarray) and items.dtype == np.bool_:
+            if items.shape != (self.n_sessions,):
+                raise InputError(where, "sessions", f"shape {items.shape}", "mask of wrong shape")
+            return np.flatnonzero(items)
+        rows = []
+        index = {session_id: row for row, session_id in enumerate(self.session_ids)}
+        for item in items:
+            if isinstance(item, str):
+                if item not in index:
+                    raise InputError(where, "sessions", item, "no such session id")
+                rows.append(index[item])
+            elif isinstance(item, (int, np.integer)) and 0 <= item < self.n_sessions:
+                rows.append(int(item))
+            else:
+                raise InputError(where, "sessions", item, "no such session index")
+        return np.asarray(rows, dtype=np.int64)
+
+    def node_index(self, node: int | str) -> int:
+        """The index of a node given by index or id.
+
+        Raises
+        ------
+        InputError
+            For an unknown node.
+        """
+        if isinstance(node, (int, np.integer)) and not isinstance(node, bool):
+            if 0 <= node < self.n_nodes:
+                return int(node)
+        elif isinstance(node, str) and node in self.node_ids:
+            return self.node_ids.index(node)
+        raise InputError("ChargingProblem", "node", node, "no such node index or id")
+
+    def subtree_nodes(self, node: int | str) -> NDArray[np.int64]:
+        """Indices of a node and all its descendants, parents before children (``node`` first)."""
+        inside = (self.ancestors() == self.node_index(node)).any(axis=1)
+        return self.node_order[inside[self.node_order]]
+
+    def sessions_under(self, node: int | str) -> NDArray[np.int64]:
+        """Indices of the sessions attached to a node or any of its descendants."""
+        k = self.node_index(node)
+        return np.flatnonzero((self.ancestors()[self.node_of_session] == k).any(axis=1))
+
+    def subtree(self, node: int | str) -> "ChargingProblem":
+        """The problem of one node's subtree: its nodes (re-indexed, ``node`` first) and sessions.
+
+        Limits above ``node`` are not part of it.
+        """
+        nodes = self.subtree_nodes(node)
+        position = np.full(self.n_nodes, -1, dtype=np.int64)
+        position[nodes] = np.arange(nodes.size)
+        parent = position[np.maximum(self.node_parent[nodes], 0)]
+        parent[0] = -1
+        selected = self.select(self.sessions_under(node))
+        arguments = selected._arguments()
+        for name in (
+            "node_capacity_kw",
+            "export_capacity_kw",
+            "node_target_min_kw",
+            "node_target_max_kw",
+            "base_load_kw",
+            "phase_current_max_a",
+            "node_voltage_v",
+        ):
+            arguments[name] = arguments[name][nodes]
+        arguments["node_parent"] = parent
+        arguments["node_of_session"] = position[selected.node_of_session]
+        arguments["node_ids"] = [self.node_ids[k] for k in nodes]
+        problem = ChargingProblem.from_arrays(**arguments)
+        object.__setattr__(problem, "metadata", self.metadata)
+        return problem
+
+    # -- sizes and derived arrays ---------------------------------------------------------------
 
     @property
     def n_sessions(self) -> int:
@@ -458,17 +820,62 @@ class ChargingProblem:
         return self.grid.n
 
     @property
+    def energy_kwh(self) -> NDArray[np.float64]:
+        """The need of each session: ``energy_min_kwh`` [kWh], shape (n,)."""
+        return self.energy_min_kwh
+
+    @property
     def slot_energy_h(self) -> NDArray[np.float64]:
         """Hours of plugged-in time per (session, slot): ``presence * dt_h`` [h], shape (n, T)."""
         return self.presence * self.grid.dt_h
+
+    @property
+    def node_base_load_kw(self) -> NDArray[np.float64]:
+        """Non-EV load through each node (its subtree's base load) [kW], shape (m, T)."""
+        return self.subtree_sum(self.base_load_kw)
+
+    @property
+    def node_ev_max_kw(self) -> NDArray[np.float64]:
+        """Most net EV load each node admits: ``max(capacity - base load, 0)`` [kW], (m, T).
+
+        A node whose non-EV load alone reaches its limit admits no EV load
+        (0), not a negative one: the EVs are not asked to undo an overload
+        they did not cause.
+        """
+        return np.maximum(self.node_capacity_kw - self.node_base_load_kw, 0.0)
+
+    @property
+    def node_ev_min_kw(self) -> NDArray[np.float64]:
+        """Least net EV load each node admits: ``min(-export - base load, 0)`` [kW], (m, T)."""
+        return np.minimum(-self.export_capacity_kw - self.node_base_load_kw, 0.0)
 
     def price_matrix(self) -> NDArray[np.float64]:
         """Import price per (session, slot) [EUR/kWh], shape (n, T) (a broadcast view)."""
         return np.broadcast_to(self.price_eur_per_kwh, (self.n_sessions, self.n_slots))
 
+    def own_power_max_kw(self) -> NDArray[np.float64]:
+        """Most power each session could draw alone [kW], (n, T).
+
+        Its own limit, its EVSE's rating and the EV room of every node above
+        it, as if no other session were plugged in (phase limits aside).
+        """
+        power = self.power_max_kw.copy()
+        shared = self.evse_of_session >= 0
+        power[shared] = np.minimum(
+            power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
+        )
+        room = self.node_ev_max_kw
+        ancestors = self.ancestors()
+        path_room = np.full((self.n_nodes, self.n_slots), np.inf)
+        for level in range(ancestors.shape[1]):
+            above = ancestors[:, level]
+            on = above >= 0
+            path_room[on] = np.minimum(path_room[on], room[above[on]])
+        return np.minimum(power, path_room[self.node_of_session])
+
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
-        """Energy each session could take with no grid limit [kWh], shape (n,)."""
-        return (self.power_max_kw * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
+        """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,)."""
+        return (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
 
     def ancestors(self) -> NDArray[np.int64]:
         """Ancestors: row ``k`` is node ``k``, its parent, ..., the root, then -1."""
@@ -489,7 +896,21 @@ class ChargingProblem:
         return total
 
     def node_loads_kw(self, net_kw: Any) -> NDArray[np.float64]:
-        """Net EV load through every node per slot [kW], (m, T), from per-session power (n, T)."""
-        direct = np.zeros((self.n_nodes, self.n_slots))
-        np.add.at(direct, self.node_of_session, np.asarray(net_kw, dtype=np.float64))
-        return self.subtree_sum(direct)
+        """Net EV load through every node per slot [kW], (m, T), from per-session power (n, T).
+
+        Any per-session array ``(n, ...)`` is summed the same way into ``(m, ...)``.
+        """
+        ancestors = self.ancestors()[self.node_of_session]
+        session, level = np.nonzero(ancestors >= 0)
+        through = sp.csr_matrix(
+            (np.ones(session.size), (ancestors[session, level], session)),
+            shape=(self.n_nodes, self.n_sessions),
+        )
+        return np.asarray(through @ np.asarray(net_kw, dtype=np.float64))
+
+    def evse_loads_kw(self, charge_kw: Any) -> NDArray[np.float64]:
+        """Summed charging power on every shared EVSE per slot [kW], (E, T)."""
+        on = self.evse_of_session >= 0
+        loads = np.zeros((len(self.evse_ids), self.n_slots))
+        np.add.at(loads, self.evse_of_session[on], np.asarray(charge_kw, dtype=np.float64)[on])
+        return loads

@@ -1,25 +1,35 @@
-"""``schedule(problem)``: solve a charging problem with a backend, safely.
+"""``schedule(problem)``: solve a charging problem with a backend, safely, in one pass.
 
-Energy is handled lexicographically. The problem is first solved with every
-need delivered exactly (stage HARD). If that is infeasible:
+validate -> choose the backend -> for each energy stage, ``backend.solve`` ->
+make safe -> verify once more -> the plan with its causes.
 
-1. MAX_ENERGY: deliver the most energy possible (minimise total shortfall);
-2. FAIR: with that total fixed, minimise the largest relative shortfall of
-   any session, so shortfalls are shared in proportion to the needs;
-3. ECONOMIC: with both fixed, minimise the economic objective.
+Energy is handled lexicographically, on needs capped at what each session
+could take on its own (so an absurd need costs only its own shortfall):
 
-Whatever the solver returns is then made safe: powers are clipped to their
-bounds and any limit that solver tolerance pushed past is repaired by
-scaling power down, so no plan exceeds a limit it was given. A solver
-failure or time limit returns a safe plan (the best one found, or a plan
-that does not charge) with a status that says so.
+1. Every need delivered (``needs_met``), at least cost. Skipped when a cheap
+   necessary condition already shows it is infeasible (some node or shared
+   EVSE cannot carry the needs of the sessions under it even at full room).
+2. Otherwise MAX_ENERGY (least total shortfall), then FAIR (with that total,
+   the least largest relative shortfall, so shortfalls are shared in
+   proportion to the needs), then ECONOMIC with both fixed.
+
+With node target bands (a dispatch to follow) a TRACK stage (least total
+deviation from the bands) comes after the energy stages and before cost.
+Each later stage keeps the earlier optima up to a tolerance of
+:data:`STAGE_TOLERANCE` relative.
+
+The solution is then made safe (:mod:`fera_flex.scheduling.safety`) and
+checked once more by :func:`~fera_flex.scheduling.verify.verify_power`; if
+anything still broke a limit the plan would not charge at all (status
+FAILED). A solver failure or time limit returns the best safe plan found
+(or one that does not charge) with a status that says so.
 
 Examples
 --------
 >>> from fera_flex.scenarios import random_problem
 >>> plan = schedule(random_problem(20, seed=1, overload=1.5))
->>> plan.status.value, bool(plan.unmet_kwh.sum() > 0)
-('partial', True)
+>>> plan.status.value, bool(plan.unmet_kwh.sum() > 0), plan.stages
+('partial', True, ('max_energy', 'fair', 'economic'))
 """
 
 import time
@@ -31,24 +41,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.scheduling._lp import EnergyStage, StandardLP, build_lp
+from fera_flex.scheduling.causes import unmet_causes
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import ChargingPlan, PlanStatus
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.solver import (
-    LPSolution,
-    SolverOptions,
-    SolveStatus,
-    get_backend,
-)
+from fera_flex.scheduling.safety import make_safe
+from fera_flex.scheduling.solver import SolverOptions, SolveStatus, StageResult, choose_backend
+from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
 from fera_flex.scheduling.verify import verify_power
 
-__all__ = ["schedule"]
+__all__ = ["STAGE_TOLERANCE", "schedule"]
 
-_STAGE_TOLERANCE = 1e-7
-_REPAIR_PASSES = 8
+STAGE_TOLERANCE = 1e-7
+"""Relative slack with which a stage's optimum bounds the later stages."""
+
 _OBJECTIVE_KEYS = {f.name for f in fields(ObjectiveOptions)}
 _SOLVER_KEYS = {f.name for f in fields(SolverOptions)}
+_BACKEND_KEYS = {"extra_objective"}
 
 
 def schedule(
@@ -67,7 +76,8 @@ def schedule(
     problem : ChargingProblem
         The problem.
     method : str
-        ``"auto"`` (HiGHS), ``"highs"`` or ``"cvxpy"``.
+        ``"auto"`` (the best backend that supports the problem), ``"highs"``
+        or ``"cvxpy"``.
     objective : ObjectiveOptions, optional
         Objective weights.
     solver_options : SolverOptions, optional
@@ -84,66 +94,149 @@ def schedule(
     Returns
     -------
     ChargingPlan
+        Its ``backend_reason`` says which backend ran and why, ``stages``
+        which stages were solved.
 
     Raises
     ------
     InputError
-        For an unknown method or option.
+        For an unknown method or option, or a backend that cannot solve the problem.
     """
     started = time.perf_counter()
     if not isinstance(problem, ChargingProblem):
         raise InputError("schedule", "problem", type(problem).__name__, "must be a ChargingProblem")
-    backend_name = "highs" if method == "auto" else method
-    solve_lp = get_backend(backend_name)
+    if not isinstance(method, str):
+        raise InputError("schedule", "method", method, "must be a backend name")
     objective, solver_options, backend_args = _split_options(objective, solver_options, options)
-    if backend_args and backend_name != "cvxpy":
-        raise InputError(
-            "schedule", "extra_objective", backend_name, "custom cvxpy terms need method='cvxpy'"
-        )
-
-    timings = {"build_lp": 0.0, "build": 0.0, "solve": 0.0}
+    backend, reason = choose_backend(method, problem, objective, solver_options, **backend_args)
     start_power = _start_power(problem, start_plan)
 
-    def run(stage: EnergyStage, **bounds: Any) -> tuple[StandardLP, LPSolution]:
-        tic = time.perf_counter()
-        lp = build_lp(problem, objective, stage, **bounds)
-        timings["build_lp"] += time.perf_counter() - tic
-        solution = solve_lp(lp, solver_options, **backend_args)
-        timings["build"] += solution.build_s
-        timings["solve"] += solution.solve_s
-        return lp, solution
+    timings = {"build": 0.0, "solve": 0.0}
+    solved: list[str] = []
 
-    lp, solution = run(EnergyStage.HARD, start_power=start_power)
-    status = PlanStatus.OPTIMAL
-    if solution.status is SolveStatus.INFEASIBLE:
-        status = PlanStatus.PARTIAL
-        lp, solution = run(EnergyStage.MAX_ENERGY)
-        if solution.status is SolveStatus.OPTIMAL:
-            unmet = _relaxed(float(solution.objective))
-            lp, solution = run(EnergyStage.FAIR, total_unmet_kwh=unmet)
-            if solution.status is SolveStatus.OPTIMAL:
-                worst = _relaxed(float(solution.x[lp.columns["fair"]][0]))
-                lp, solution = run(
-                    EnergyStage.ECONOMIC, total_unmet_kwh=unmet, max_relative_shortfall=worst
-                )
-    if solution.status is SolveStatus.TIME_LIMIT:
-        status = PlanStatus.TIME_LIMIT
-    elif solution.status is not SolveStatus.OPTIMAL:
-        status = PlanStatus.FAILED
-    charge, discharge = _unpack(problem, lp, solution)
-    charge, discharge = _make_safe(problem, charge, discharge)
+    def run(stage: Stage, start=None) -> StageResult:
+        result = backend.solve(problem, stage, objective, solver_options, start, **backend_args)
+        timings["build"] += result.build_s
+        timings["solve"] += result.solve_s
+        solved.append(stage.goal.value)
+        return result
+
+    status, result, best = _run_stages(problem, run, start_power)
+    tic = time.perf_counter()
+    zero = np.zeros((problem.n_sessions, problem.n_slots))
+    charge, discharge = (best.charge_kw, best.discharge_kw) if best is not None else (zero, zero)
+    charge, discharge = make_safe(problem, charge, discharge)
+    timings["safety"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    message = result.message
+    broken = verify_power(problem, charge, discharge)
+    if broken:
+        charge, discharge, status = zero, zero.copy(), PlanStatus.FAILED
+        message += (
+            f"; safety repair left {len(broken)} violations (first: {broken[0]}): no charging"
+        )
+    timings["verify"] = time.perf_counter() - tic
+    economic = result.status is SolveStatus.OPTIMAL and solved[-1] == StageGoal.ECONOMIC.value
     plan = ChargingPlan(
         problem=problem,
         charge_kw=charge,
         discharge_kw=discharge,
         status=status,
-        backend=backend_name,
-        objective_eur=solution.objective if status is not PlanStatus.FAILED else float("nan"),
-        node_price_eur_per_kwh=_node_prices(problem, lp, solution),
-        timings_s=MappingProxyType({**timings, "total": time.perf_counter() - started}),
-        message=solution.message,
+        backend=backend.name,
+        objective_eur=result.objective if economic and status is not PlanStatus.FAILED else np.nan,
+        node_import_price_eur_per_kwh=result.node_import_price_eur_per_kwh,
+        node_export_price_eur_per_kwh=result.node_export_price_eur_per_kwh,
+        session_energy_price_eur_per_kwh=result.session_energy_price_eur_per_kwh,
+        message=message,
+        backend_reason=reason,
+        stages=tuple(solved),
     )
-    return replace(plan, unmet_causes=MappingProxyType(_unmet_causes(plan)))
+    tic = time.perf_counter()
+    causes = unmet_causes(plan)
+    timings["causes"] = time.perf_counter() - tic
+    timings["total"] = time.perf_counter() - started
+    return replace(plan, unmet_causes=MappingProxyType(causes), timings_s=MappingProxyType(timings))
+
+
+def _run_stages(problem: ChargingProblem, run, start_power):
+    """Solve the stages in order: (plan status, last result, last result with power)."""
+    tracking = bool(
+        np.isfinite(problem.node_target_min_kw).any()
+        or np.isfinite(problem.node_target_max_kw).any()
+    )
+    need, _ = capped_energy_range(problem)
+    capped = bool((need < problem.energy_min_kwh).any())
+    results: list[StageResult] = []
+    bounds: dict[str, float] = {}
+
+    def step(goal: StageGoal, needs_met: bool = False, start=None) -> bool:
+        results.append(run(Stage(goal, needs_met, **bounds), start))
+        return results[-1].status is SolveStatus.OPTIMAL
+
+    feasible = False
+    if not _surely_short(problem, need):
+        first = StageGoal.TRACK if tracking else StageGoal.ECONOMIC
+        feasible = step(first, needs_met=True, start=start_power)
+        if not feasible and results[-1].status is not SolveStatus.INFEASIBLE:
+            return _outcome(results, PlanStatus.OPTIMAL)
+        if feasible and tracking:
+            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh)
+            step(StageGoal.ECONOMIC, needs_met=True)
+    if feasible:
+        return _outcome(results, PlanStatus.PARTIAL if capped else PlanStatus.OPTIMAL)
+    goals = [StageGoal.MAX_ENERGY, StageGoal.FAIR] + ([StageGoal.TRACK] if tracking else [])
+    for goal in [*goals, StageGoal.ECONOMIC]:
+        if not step(goal):
+            break
+        if goal is StageGoal.MAX_ENERGY:
+            bounds["total_unmet_kwh"] = _relaxed(results[-1].total_unmet_kwh)
+        elif goal is StageGoal.FAIR:
+            bounds["max_relative_shortfall"] = _relaxed(results[-1].max_relative_shortfall)
+        elif goal is StageGoal.TRACK:
+            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh)
+    return _outcome(results, PlanStatus.PARTIAL)
+
+
+def _outcome(results: list[StageResult], solved_status: PlanStatus):
+    """The plan status, the last result and the last result that has power."""
+    last = results[-1]
+    with_power = [r for r in results if r.charge_kw is not None]
+    best = with_power[-1] if with_power else None
+    if last.status is SolveStatus.OPTIMAL:
+        return solved_status, last, best
+    if last.status is SolveStatus.TIME_LIMIT:
+        return PlanStatus.TIME_LIMIT, last, best
+    if last.status is SolveStatus.INFEASIBLE or len(results) == 1:
+        return PlanStatus.FAILED, last, None
+    return PlanStatus.FAILED, last, best
+
+
+def _relaxed(value: float) -> float:
+    """A stage optimum loosened by the stage tolerance, for the later stages' bound."""
+    return value + STAGE_TOLERANCE * max(1.0, abs(value))
+
+
+def _surely_short(problem: ChargingProblem, need_kwh: NDArray) -> bool:
+    """A necessary condition for delivering every (capped) need fails.
+
+    Per node (and shared EVSE): the needs of the sessions under it exceed the
+    energy its room could carry if the sessions drew all they can in every
+    slot. Cheap (linear), and exact enough to skip a doomed first solve.
+    """
+    dt_h = problem.grid.dt_h
+    power = problem.own_power_max_kw()
+    room = np.minimum(problem.node_loads_kw(power), problem.node_ev_max_kw)
+    carried = room.sum(axis=1) * dt_h
+    needed = problem.node_loads_kw(need_kwh[:, None])[:, 0]
+    if (needed > carried * (1 + 1e-9) + 1e-9).any():
+        return True
+    shared = problem.evse_of_session >= 0
+    if not shared.any():
+        return False
+    evse_room = np.minimum(problem.evse_loads_kw(power), problem.evse_power_max_kw)
+    evse_need = np.zeros(len(problem.evse_ids))
+    np.add.at(evse_need, problem.evse_of_session[shared], need_kwh[shared])
+    return bool((evse_need > evse_room.sum(axis=1) * dt_h * (1 + 1e-9) + 1e-9).any())
 
 
 def _start_power(problem: ChargingProblem, plan: ChargingPlan | None):
@@ -169,10 +262,10 @@ def _split_options(objective, solver_options, options):
     solver_options = solver_options or SolverOptions()
     objective_args = {k: v for k, v in options.items() if k in _OBJECTIVE_KEYS}
     solver_args = {k: v for k, v in options.items() if k in _SOLVER_KEYS}
-    backend_args = {k: v for k, v in options.items() if k == "extra_objective"}
+    backend_args = {k: v for k, v in options.items() if k in _BACKEND_KEYS}
     unknown = set(options) - set(objective_args) - set(solver_args) - set(backend_args)
     if unknown:
-        known = sorted(_OBJECTIVE_KEYS | _SOLVER_KEYS | {"extra_objective"})
+        known = sorted(_OBJECTIVE_KEYS | _SOLVER_KEYS | _BACKEND_KEYS)
         raise InputError(
             "schedule", "options", sorted(unknown), f"unknown; known options are {known}"
         )
@@ -181,153 +274,3 @@ def _split_options(objective, solver_options, options):
         replace(solver_options, **solver_args),
         backend_args,
     )
-
-
-def _relaxed(value: float) -> float:
-    """A stage optimum loosened by the stage tolerance, for the next stage's bound."""
-    return value + _STAGE_TOLERANCE * max(1.0, abs(value))
-
-
-def _unpack(
-    problem: ChargingProblem, lp: StandardLP, solution: LPSolution
-) -> tuple[NDArray, NDArray]:
-    charge = np.zeros((problem.n_sessions, problem.n_slots))
-    discharge = np.zeros_like(charge)
-    if solution.x is not None:
-        charge[lp.charge_pairs] = solution.x[lp.columns["charge"]]
-        discharge[lp.discharge_pairs] = solution.x[lp.columns["discharge"]]
-    return charge, discharge
-
-
-def _make_safe(
-    problem: ChargingProblem, charge: NDArray, discharge: NDArray
-) -> tuple[NDArray, NDArray]:
-    """Clip to bounds, snap near-minimum rates, scale power down where a limit is exceeded."""
-    charge = np.clip(charge, 0.0, problem.power_max_kw)
-    discharge = np.clip(discharge, 0.0, problem.discharge_max_kw)
-    p_min = problem.power_min_kw[:, None]
-    below = (charge > 0) & (charge < p_min)
-    charge = np.where(
-        below & (charge >= p_min - 1e-6), np.minimum(p_min, problem.power_max_kw), charge
-    )
-    charge = np.where((charge > 0) & (charge < p_min), 0.0, charge)
-    for _ in range(_REPAIR_PASSES):
-        violations = verify_power(problem, charge, discharge, tolerance=0.0)
-        if not violations:
-            break
-        charge, discharge = _repair(problem, charge, discharge, violations)
-    return charge, discharge
-
-
-def _repair(problem, charge, discharge, violations):
-    """Scale or trim the power behind each violation just enough (tolerance-size corrections).
-
-    Limits are repaired by lowering power, so a repair never breaks another
-    limit; a slot pushed below its session's minimum rate is switched off.
-    """
-    charge, discharge = charge.copy(), discharge.copy()
-    session_index = {s: i for i, s in enumerate(problem.session_ids)}
-    ancestors = problem.ancestors()[problem.node_of_session]
-    for violation in violations:
-        if violation.kind == "energy":
-            _trim_energy(
-                problem, charge, session_index[violation.where], violation.value - violation.limit
-            )
-        elif violation.kind in ("node_import", "phase_current"):
-            node = problem.node_ids.index(violation.where.split("/")[0])
-            under = (ancestors == node).any(axis=1)
-            excess = violation.value - violation.limit
-            load = charge[under, violation.slot].sum()
-            if load > 0:
-                charge[under, violation.slot] *= max(0.0, 1.0 - excess / load * (1 + 1e-9) - 1e-12)
-        elif violation.kind == "battery":
-            _fill_battery(
-                problem, discharge, session_index[violation.where], violation.slot, -violation.value
-            )
-        elif violation.kind == "node_export":
-            node = problem.node_ids.index(violation.where)
-            rows = np.flatnonzero((ancestors == node).any(axis=1))
-            excess = violation.limit - violation.value
-            load = discharge[rows, violation.slot].sum()
-            if load > 0:
-                discharge[rows, violation.slot] *= max(
-                    0.0, 1.0 - excess / load * (1 + 1e-9) - 1e-12
-                )
-    p_min = problem.power_min_kw[:, None]
-    charge = np.where((charge > 0) & (charge < p_min), 0.0, charge)
-    return charge, discharge
-
-
-def _trim_energy(problem: ChargingProblem, charge: NDArray, i: int, excess_kwh: float) -> None:
-    """Remove ``excess_kwh`` from session ``i``, latest slots first, keeping its minimum rate.
-
-    Cutting the latest slots first leaves the battery level of every earlier
-    slot unchanged.
-    """
-    hours = problem.slot_energy_h[i] * problem.charge_efficiency[i]
-    for slot in np.flatnonzero(charge[i] > 0)[::-1]:
-        if excess_kwh <= 0:
-            break
-        floor = problem.power_min_kw[i] if charge[i, slot] >= problem.power_min_kw[i] else 0.0
-        cut = min(excess_kwh / hours[slot] * (1 + 1e-12), charge[i, slot] - floor)
-        charge[i, slot] -= cut
-        excess_kwh -= cut * hours[slot]
-
-
-def _fill_battery(
-    problem: ChargingProblem, discharge: NDArray, i: int, slot: int, deficit_kwh: float
-) -> None:
-    """Discharge ``deficit_kwh`` less (battery side) at or before ``slot``, latest first."""
-    hours = problem.slot_energy_h[i] / problem.discharge_efficiency[i]
-    for t in range(slot, -1, -1):
-        if deficit_kwh <= 0:
-            break
-        if discharge[i, t] > 0 and hours[t] > 0:
-            cut = min(deficit_kwh / hours[t] * (1 + 1e-9) + 1e-15, discharge[i, t])
-            discharge[i, t] -= cut
-            deficit_kwh -= cut * hours[t]
-
-
-def _node_prices(problem: ChargingProblem, lp: StandardLP, solution: LPSolution) -> NDArray | None:
-    if solution.row_dual is None or solution.status is not SolveStatus.OPTIMAL:
-        return None
-    prices = np.zeros((problem.n_nodes, problem.n_slots))
-    nodes, slots = lp.node_rows
-    dual = solution.row_dual[lp.rows["node"]]
-    prices[nodes, slots] = -dual / problem.grid.dt_h
-    return prices
-
-
-def _unmet_causes(plan: ChargingPlan) -> dict[str, str]:
-    problem = plan.problem
-    unmet = plan.unmet_kwh
-    tolerance = 1e-6 * np.maximum(1.0, problem.energy_kwh)
-    if not (unmet > tolerance).any():
-        return {}
-    deliverable = problem.max_deliverable_kwh()
-    load = plan.node_load_kw
-    capacity = problem.node_capacity_kw
-    finite = np.isfinite(capacity)
-    margin = 1e-4 * np.maximum(1.0, np.where(finite, capacity, 0.0))
-    tight = finite & (load >= np.where(finite, capacity, 0.0) - margin)
-    ancestors = problem.ancestors()
-    causes = {}
-    for i in np.flatnonzero(unmet > tolerance):
-        reasons = []
-        if deliverable[i] < problem.energy_kwh[i] - tolerance[i]:
-            reasons.append(
-                f"its own power limit and stay allow at most {deliverable[i]:.3f} kWh "
-                f"of the {problem.energy_kwh[i]:.3f} kWh needed"
-            )
-        window = problem.presence[i] > 0
-        binding = [
-            f"{problem.node_ids[k]} ({int((tight[k] & window).sum())} slots)"
-            for k in ancestors[problem.node_of_session[i]]
-            if k >= 0 and (tight[k] & window).any()
-        ]
-        if binding:
-            reasons.append("grid limits bind during its stay: " + ", ".join(binding))
-        if not reasons:
-            reasons.append("shared limits (phase currents or minimum rates) leave no room")
-        causes[problem.session_ids[i]] = "; ".join(reasons)
-    return causes

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = ["DEFAULT_TOLERANCE", "Violation", "verify_plan", "verify_power"]
@@ -39,16 +40,20 @@ class Violation:
     ----------
     kind : str
         ``power_max``, ``discharge_max``, ``negative``, ``outside_window``,
-        ``min_rate``, ``energy``, ``battery``, ``node_import``, ``node_export``
-        or ``phase_current``.
+        ``min_rate``, ``energy``, ``battery``, ``evse``, ``node_import``,
+        ``node_export`` or ``phase_current``.
     where : str
-        The session or node id (with the phase for currents).
+        The session, EVSE or node id (with ``/L1``.. for a phase current).
     slot : int
         The slot index (-1 for whole-session checks).
     value : float
         The planned quantity [kW, kWh or A].
     limit : float
         The limit it breaks.
+    index : int
+        Row of the session, EVSE or node in the problem's arrays.
+    phase : int
+        0, 1, 2 for L1-L3 (phase currents), else -1.
     """
 
     kind: str
@@ -56,6 +61,8 @@ class Violation:
     slot: int
     value: float
     limit: float
+    index: int = -1
+    phase: int = -1
 
     def __str__(self) -> str:
         at = "" if self.slot < 0 else f" in slot {self.slot}"
@@ -83,13 +90,16 @@ def verify_plan(
     return verify_power(problem, plan.charge_kw, plan.discharge_kw, tolerance)
 
 
-def _collect(kind: str, names, mask: NDArray, value: NDArray, limit: NDArray) -> list[Violation]:
+def _collect(
+    kind: str, names, mask: NDArray, value: NDArray, limit: NDArray, phase: int = -1
+) -> list[Violation]:
     found = []
     for index in np.argwhere(mask):
         row, slot = (int(index[0]), int(index[1])) if index.size == 2 else (int(index[0]), -1)
+        at = tuple(index)
         found.append(
             Violation(
-                kind, names[row], slot, float(value[tuple(index)]), float(limit[tuple(index)])
+                kind, names[row], slot, float(value[at]), float(limit[at]), index=row, phase=phase
             )
         )
     return found
@@ -118,6 +128,15 @@ def verify_power(
     """
     sessions = problem.session_ids
     p, d = np.asarray(charge_kw, dtype=np.float64), np.asarray(discharge_kw, dtype=np.float64)
+    shape = (problem.n_sessions, problem.n_slots)
+    for name, array in (("charge_kw", p), ("discharge_kw", d)):
+        if array.shape != shape:
+            raise InputError(
+                "verify_power",
+                name,
+                f"shape {array.shape}",
+                f"must be {shape}, the problem's (sessions, slots): a plan of another problem?",
+            )
     found: list[Violation] = []
     zeros = np.zeros_like(p)
     found += _collect("negative", sessions, (p < 0) | (d < 0), np.minimum(p, d), zeros)
@@ -140,10 +159,18 @@ def verify_power(
         p * problem.charge_efficiency[:, None] - d / problem.discharge_efficiency[:, None]
     )
     delivered = gained.sum(axis=1)
-    need = problem.energy_kwh
-    found += _collect("energy", sessions, delivered > need + tolerance, delivered, need)
+    most = problem.energy_max_kwh
+    found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
     state = np.cumsum(gained, axis=1)
     found += _collect("battery", sessions, state < -tolerance, state, zeros)
+    evse_load = problem.evse_loads_kw(p)
+    found += _collect(
+        "evse",
+        problem.evse_ids,
+        evse_load > problem.evse_power_max_kw + tolerance,
+        evse_load,
+        problem.evse_power_max_kw,
+    )
     found += _node_violations(problem, p - d, tolerance)
     found += _phase_violations(problem, p - d, tolerance)
     return found
@@ -175,13 +202,11 @@ def _phase_violations(
     base_amps = problem.subtree_sum(problem.base_load_kw) * _W_PER_KW / (3.0 * volts)
     per_phase_kw = net_kw / problem.session_phases.sum(axis=1)[:, None]
     for phase in range(3):
-        direct = np.zeros((problem.n_nodes, problem.n_slots))
         on = problem.session_phases[:, phase]
-        np.add.at(direct, problem.node_of_session[on], per_phase_kw[on])
-        amps = problem.subtree_sum(direct) * _W_PER_KW / volts
+        amps = problem.node_loads_kw(per_phase_kw * on[:, None]) * _W_PER_KW / volts
         room_up = np.maximum(limit - base_amps, 0.0)
         room_down = np.minimum(-limit - base_amps, 0.0)
         names = [f"{node}/L{phase + 1}" for node in problem.node_ids]
         bad = (amps > room_up + tolerance) | (amps < room_down - tolerance)
-        found += _collect("phase_current", names, bad, amps + base_amps, limit)
+        found += _collect("phase_current", names, bad, amps + base_amps, limit, phase)
     return found

@@ -151,6 +151,21 @@ class ProfileBatch:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"ProfileBatch is immutable; cannot set {name!r}")
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and copy) through :meth:`_new`, which makes the arrays read-only again."""
+        return self._new, (self._t, self._v, self._offsets, self._end)
+
+    @classmethod
+    def _new(
+        cls, t: np.ndarray, v: np.ndarray, offsets: np.ndarray, end: np.ndarray
+    ) -> ProfileBatch:
+        """Wrap arrays that are already valid without checking; they become read-only."""
+        batch = object.__new__(cls)
+        for name, array in (("_t", t), ("_v", v), ("_offsets", offsets), ("_end", end)):
+            array.flags.writeable = False
+            object.__setattr__(batch, name, array)
+        return batch
+
     @classmethod
     def from_profiles(cls, profiles: Iterable[Profile]) -> ProfileBatch:
         """Pack profiles into one batch.
@@ -172,17 +187,13 @@ class ProfileBatch:
                 raise InputError(
                     "ProfileBatch.from_profiles", f"profiles[{i}]", profile, "must be a Profile"
                 )
-        batch = object.__new__(cls)
         lengths = np.fromiter((len(p) for p in profiles), dtype=np.int64, count=len(profiles))
-        for name, array in (
-            ("_t", np.concatenate([p.t_s for p in profiles])),
-            ("_v", np.concatenate([p.values for p in profiles])),
-            ("_offsets", np.concatenate([[0], np.cumsum(lengths)])),
-            ("_end", np.array([p._end for p in profiles], dtype=np.int64)),
-        ):
-            array.flags.writeable = False
-            object.__setattr__(batch, name, array)
-        return batch
+        return cls._new(
+            np.concatenate([p.t_s for p in profiles]),
+            np.concatenate([p.values for p in profiles]),
+            np.concatenate([[0], np.cumsum(lengths)]),
+            np.array([p._end for p in profiles], dtype=np.int64),
+        )
 
     @property
     def t_s(self) -> np.ndarray:

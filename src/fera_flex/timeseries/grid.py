@@ -70,6 +70,10 @@ class TimeGrid:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"TimeGrid is immutable; cannot set {name!r}")
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and copy) through the constructor; the default would call ``__setattr__``."""
+        return type(self), (self.start, self._step_s, self._n)
+
     @property
     def start_s(self) -> int:
         """Start of the first slot [s since the epoch]."""

@@ -139,6 +139,10 @@ class Profile:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Profile is immutable; cannot set {name!r}")
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and copy) through :meth:`_new`, which makes the arrays read-only again."""
+        return self._new, (self._t, self._v, self._end)
+
     # ------------------------------------------------------------------ constructors
 
     @classmethod

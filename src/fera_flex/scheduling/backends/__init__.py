@@ -1,1 +1,1 @@
-"""Solver backends: each module defines ``solve_lp(lp, options) -> LPSolution``."""
+"""Solver backends: each module defines ``BACKEND`` (the contract of :mod:`..solver`)."""

@@ -1,7 +1,7 @@
 """The cvxpy backend: the standard-form LP as one vectorised cvxpy model.
 
 The model has one variable vector over all columns of the
-:class:`~fera_flex.scheduling._lp.StandardLP` (split into a continuous and an
+:class:`~fera_flex.scheduling.standard_form.StandardLP` (split into a continuous and an
 integer part when some columns are integer), column bounds as the variables'
 ``bounds``, and at most three row constraints: ``A_eq @ x == b`` for rows with
 equal finite bounds, ``A_up @ x <= row_hi`` and ``A_lo @ x >= row_lo`` for the
@@ -28,7 +28,7 @@ LPs without integer columns).
 Examples
 --------
 >>> from fera_flex.scenarios.arrays import random_problem
->>> from fera_flex.scheduling._lp import build_lp
+>>> from fera_flex.scheduling.standard_form import build_lp
 >>> from fera_flex.scheduling.objective import ObjectiveOptions
 >>> from fera_flex.scheduling.solver import SolverOptions
 >>> lp = build_lp(random_problem(20, n_slots=24, seed=3), ObjectiveOptions())
@@ -40,6 +40,9 @@ Examples
 ('optimal', True)
 """
 
+import functools
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,10 +56,18 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.scheduling._lp import StandardLP
+from fera_flex.scheduling.backends.lp import LPBackend
 from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus
+from fera_flex.scheduling.standard_form import StandardLP
 
-__all__ = ["DEFAULT_SOLVER", "HIGHS_LP_OPTIONS", "CvxpyModel", "LPExpressions", "solve_lp"]
+__all__ = [
+    "BACKEND",
+    "DEFAULT_SOLVER",
+    "HIGHS_LP_OPTIONS",
+    "CvxpyModel",
+    "LPExpressions",
+    "solve_lp",
+]
 
 DEFAULT_SOLVER = "HIGHS"
 """The cvxpy solver used when ``SolverOptions.solver`` is None."""
@@ -305,7 +316,8 @@ class CvxpyModel:
                 # the status and the message below say so
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 self.problem.solve(solver=name, **kwargs)
-        except cp.SolverError as error:
+        except (cp.SolverError, ValueError, ArithmeticError) as error:
+            # cvxpy raises ValueError ("Cannot unpack invalid solution") on some solver outputs
             return LPSolution(
                 status=SolveStatus.ERROR,
                 x=None,
@@ -382,6 +394,28 @@ class CvxpyModel:
         return row_dual
 
 
+@functools.cache
+def _absorb_highs_banner() -> None:
+    """Let HiGHS print its once-per-process banner into /dev/null, not the user's stdout.
+
+    cvxpy creates ``highspy.Highs`` objects, whose first construction in a
+    process prints a banner before any option can switch output off; a
+    library prints nothing, so that first construction happens here with
+    file descriptor 1 pointed at /dev/null.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _solver_call(options: SolverOptions, is_mip: bool) -> tuple[str, dict[str, Any], list[str]]:
     """The cvxpy solver name, ``Problem.solve`` keyword arguments, and notes for the message.
 
@@ -407,6 +441,7 @@ def _solver_call(options: SolverOptions, is_mip: bool) -> tuple[str, dict[str, A
     notes = []
     limit = options.time_limit_s
     if name == "HIGHS":
+        _absorb_highs_banner()
         highs = {"mip_rel_gap": options.mip_rel_gap} if is_mip else dict(HIGHS_LP_OPTIONS)
         if limit is not None:
             highs["time_limit"] = float(limit)
@@ -466,3 +501,18 @@ def solve_lp(
         solve_s=solution.solve_s,
         message=solution.message,
     )
+
+
+_MIP_SOLVERS = frozenset({"HIGHS", "SCIPY", "SCIP", "GLPK_MI", "CBC", "GUROBI", "CPLEX", "XPRESS"})
+
+
+def _supports(problem, options: SolverOptions) -> str | None:
+    """Refuse a minimum-rate MILP for a cvxpy solver without integer variables."""
+    name = (options.solver or DEFAULT_SOLVER).upper()
+    if (problem.power_min_kw > 0).any() and name not in _MIP_SOLVERS:
+        return f"minimum charging rates make a MILP, which cvxpy's {name} cannot solve"
+    return None
+
+
+BACKEND = LPBackend("cvxpy", solve_lp, backend_args=("extra_objective",), supports_lp=_supports)
+"""The problem-level cvxpy backend (``schedule(problem, method="cvxpy")``)."""

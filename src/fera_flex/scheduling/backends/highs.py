@@ -1,6 +1,6 @@
 """The HiGHS backend: the standard-form LP handed to highspy as whole arrays.
 
-:func:`solve_lp` loads a :class:`~fera_flex.scheduling._lp.StandardLP` with
+:func:`solve_lp` loads a :class:`~fera_flex.scheduling.standard_form.StandardLP` with
 four array calls (``addRows`` with the row bounds, ``addCols`` with costs,
 bounds and the CSC matrix, ``changeObjectiveOffset``,
 ``changeColsIntegrality``), runs HiGHS without console output and maps the
@@ -72,8 +72,8 @@ returns one strictly inside that range while simplex returns an end.
 Results
 -------
 Column values are clipped into their bounds (HiGHS may leave them outside
-by its feasibility tolerance, 1e-7); row activities are not changed (their
-bounds already carry ``SAFETY_MARGIN``). ``row_dual`` is HiGHS's row dual,
+by its feasibility tolerance, 1e-7); row activities are not changed (the
+plan is made safe afterwards, :mod:`fera_flex.scheduling.safety`). ``row_dual`` is HiGHS's row dual,
 which already has the contract's sign (the change of the optimal objective
 per unit increase of the active bound), for LPs solved to optimality only.
 It is set to 0 on rows not within 1e-6 (relative) of a bound and to the
@@ -96,7 +96,7 @@ banner once per process whatever ``output_flag`` says.
 Examples
 --------
 >>> from fera_flex.scenarios.arrays import random_problem
->>> from fera_flex.scheduling._lp import build_lp
+>>> from fera_flex.scheduling.standard_form import build_lp
 >>> from fera_flex.scheduling.objective import ObjectiveOptions
 >>> from fera_flex.scheduling.solver import SolverOptions
 >>> lp = build_lp(random_problem(20, n_slots=24, seed=3), ObjectiveOptions())
@@ -115,10 +115,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.scheduling._lp import StandardLP
+from fera_flex.scheduling.backends.lp import LPBackend
 from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus
+from fera_flex.scheduling.standard_form import StandardLP
 
-__all__ = ["IPM_OPTIONS", "SIMPLEX_MAX_COLUMNS", "highs_options", "solve_lp"]
+__all__ = ["BACKEND", "IPM_OPTIONS", "SIMPLEX_MAX_COLUMNS", "highs_options", "solve_lp"]
 
 SIMPLEX_MAX_COLUMNS = 1_000
 """LPs with fewer columns use dual simplex, larger ones :data:`IPM_OPTIONS`."""
@@ -356,3 +357,7 @@ def _empty(lp: StandardLP, build_s: float, solve_s: float, message: str) -> LPSo
 
 def _failure(message: str, build_s: float, solve_s: float) -> LPSolution:
     return LPSolution(SolveStatus.ERROR, None, None, float("nan"), build_s, solve_s, message)
+
+
+BACKEND = LPBackend("highs", solve_lp)
+"""The problem-level HiGHS backend (``schedule(problem, method="highs")``)."""

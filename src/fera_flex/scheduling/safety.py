@@ -1,0 +1,215 @@
+"""Make a solver's power arrays safe: within every limit exactly, whatever the solver's tolerance.
+
+Backends solve the exact limits; their solutions may still exceed a limit
+by a solver tolerance (about 1e-9 relative). :func:`make_safe` removes that
+excess by lowering power, never raising it, so no repair can break a limit
+that another repair fixed:
+
+1. clip every power into its bounds and window; a charging power within
+   1e-6 kW below its minimum rate is raised to it, any other below it is 0;
+2. shared EVSEs: scale their sessions' charging down where the rating is exceeded;
+3. nodes and phases, root first, level by level: scale the charging (import
+   side) or discharging (export side) of the sessions under a node down by
+   the factor that brings the node back within its room (a level's nodes
+   have disjoint subtrees, so one pass per level);
+4. energy above a session's maximum is cut from its latest slots (which
+   keeps every earlier battery level), down to the minimum rate where the
+   slot is above it;
+5. a V2G battery level below 0 is fixed by discharging less, latest first;
+6. charging pushed below a minimum rate is switched off.
+
+Step 5 can raise a node's load and steps 3-4 can lower a battery level, so
+the steps repeat (at most :data:`PASSES` times); a V2G session still short
+then stops discharging. Every step is linear in the size of the arrays.
+
+Examples
+--------
+>>> import numpy as np
+>>> from fera_flex.scenarios import random_problem
+>>> from fera_flex.scheduling.verify import verify_power
+>>> problem = random_problem(8, n_slots=12, seed=2)
+>>> charge, discharge = make_safe(problem, 2 * problem.power_max_kw, 0 * problem.power_max_kw)
+>>> verify_power(problem, charge, discharge, tolerance=0.0)
+[]
+"""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex.scheduling.problem import ChargingProblem
+
+__all__ = ["PASSES", "make_safe"]
+
+PASSES = 4
+"""Repair passes before a V2G session that still breaks its battery level stops discharging."""
+
+_SHAVE = 1.0 - 1e-12
+"""Scaling factors are multiplied by this, so a scaled sum lands below its limit, not on it."""
+
+_SNAP_KW = 1e-6
+"""A charging power this close below its minimum rate is raised to it [kW]."""
+
+_W_PER_KW = 1000.0
+
+
+def make_safe(
+    problem: ChargingProblem, charge_kw: NDArray, discharge_kw: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Charge and discharge power (n, T) [kW] within every limit of ``problem``.
+
+    Parameters
+    ----------
+    problem : ChargingProblem
+        The problem.
+    charge_kw, discharge_kw : ndarray, shape (n, T)
+        A solver's power, possibly a tolerance beyond some limit.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        New arrays; lowered where needed, never raised except for step 1's snap.
+    """
+    charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
+    discharge = np.clip(np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw)
+    p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
+    near = (charge < p_min) & (charge >= p_min - _SNAP_KW)
+    charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)
+    charge = np.where(charge < p_min, 0.0, charge)
+    v2g = (problem.discharge_max_kw > 0).any(axis=1)
+    for attempt in range(PASSES + 1):
+        charge = _within_evses(problem, charge)
+        charge, discharge = _within_rooms(problem, charge, discharge)
+        charge = _within_energy(problem, charge, discharge)
+        short = _battery_short(problem, charge, discharge) & v2g
+        if not short.any():
+            break
+        if attempt == PASSES:
+            discharge[short] = 0.0
+            charge = _within_evses(problem, charge)
+            charge, discharge = _within_rooms(problem, charge, discharge)
+            charge = _within_energy(problem, charge, discharge)
+        else:
+            discharge = _fill_batteries(problem, charge, discharge, short)
+    return np.where(charge < p_min, 0.0, charge), discharge
+
+
+def _factor(limit: NDArray, load: NDArray) -> NDArray:
+    """``limit / load`` shaved, within [0, 1], and 1 where the load is within the limit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(load > limit, np.clip(limit / load * _SHAVE, 0.0, 1.0), 1.0)
+    return np.nan_to_num(factor, nan=0.0)
+
+
+def _within_evses(problem: ChargingProblem, charge: NDArray) -> NDArray:
+    shared = problem.evse_of_session >= 0
+    if not shared.any():
+        return charge
+    factor = _factor(problem.evse_power_max_kw, problem.evse_loads_kw(charge))
+    charge = charge.copy()
+    charge[shared] *= factor[problem.evse_of_session[shared]]
+    return charge
+
+
+def _rooms(problem: ChargingProblem):
+    """(weight per session (n,), room up (m, T), room down (m, T)) for the total and each phase.
+
+    The load of node k is ``sum over sessions under k of weight * net power``,
+    in kW for the total and in kW-equivalents of phase current for a phase.
+    """
+    yield np.ones(problem.n_sessions), problem.node_ev_max_kw, problem.node_ev_min_kw
+    limit = problem.phase_current_max_a
+    if not np.isfinite(limit).any():
+        return
+    kw_per_a = problem.node_voltage_v[:, None] / _W_PER_KW
+    base_a = problem.node_base_load_kw / (3.0 * kw_per_a)
+    with np.errstate(invalid="ignore"):
+        up = np.maximum(limit - base_a, 0.0) * kw_per_a
+        down = np.minimum(-limit - base_a, 0.0) * kw_per_a
+    phases = problem.session_phases
+    for phase in range(3):
+        yield phases[:, phase] / phases.sum(axis=1), up, down
+
+
+def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
+    """Scale power under each node into its room, root first (step 3)."""
+    ancestors = problem.ancestors()
+    depth = (ancestors >= 0).sum(axis=1) - 1
+    leaf = problem.node_of_session
+    charge, discharge = charge.copy(), discharge.copy()
+    for weight, room_up, room_down in _rooms(problem):
+        on = weight > 0
+        for level in range(int(depth.max()) + 1):
+            # each session's ancestor at this level (-1 above its own node)
+            steps = depth[leaf] - level
+            above = np.where(steps >= 0, ancestors[leaf, np.maximum(steps, 0)], -1)
+            rows = on & (above >= 0)
+            if not rows.any():
+                continue
+            nodes = np.flatnonzero(depth == level)
+            drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
+            fed = problem.node_loads_kw(weight[:, None] * discharge)[nodes]
+            position = np.full(problem.n_nodes, -1, dtype=np.int64)
+            position[nodes] = np.arange(nodes.size)
+            up = _factor(room_up[nodes] + fed, drawn)
+            charge[rows] *= up[position[above[rows]]]
+            drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
+            down = _factor(drawn - room_down[nodes], fed)
+            discharge[rows] *= down[position[above[rows]]]
+    return charge, discharge
+
+
+def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
+    """Cut energy above each session's maximum from its latest slots (step 4)."""
+    per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
+    gained = charge * per_kw - discharge * (
+        problem.slot_energy_h / problem.discharge_efficiency[:, None]
+    )
+    excess = gained.sum(axis=1) - problem.energy_max_kwh
+    over = np.flatnonzero(excess > 0)
+    if over.size == 0:
+        return charge
+    rows = charge[over]
+    p_min = problem.power_min_kw[over, None]
+    floor = np.where(rows >= p_min, p_min, 0.0)
+    cuttable = (rows - floor) * per_kw[over]
+    later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after each slot
+    wanted = excess[over, None] * (1.0 + 1e-12)
+    cut = np.clip(wanted - later, 0.0, cuttable)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduced = np.where(cut > 0, rows - cut / per_kw[over], rows)
+    charge = charge.copy()
+    charge[over] = np.maximum(reduced, 0.0)
+    return charge
+
+
+def _battery_short(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
+    """Sessions whose battery level falls below 0 somewhere."""
+    hours = problem.slot_energy_h
+    gained = hours * (
+        charge * problem.charge_efficiency[:, None]
+        - discharge / problem.discharge_efficiency[:, None]
+    )
+    return (np.cumsum(gained, axis=1) < 0).any(axis=1)
+
+
+def _fill_batteries(problem, charge, discharge, short) -> NDArray:
+    """Discharge less, latest first before each deficit, so the level stays >= 0 (step 5)."""
+    discharge = discharge.copy()
+    hours = problem.slot_energy_h
+    for i in np.flatnonzero(short):
+        per_kw_out = hours[i] / problem.discharge_efficiency[i]
+        for _ in range(problem.n_slots):
+            gained = hours[i] * charge[i] * problem.charge_efficiency[i] - discharge[i] * per_kw_out
+            level = np.cumsum(gained)
+            if not (level < 0).any():
+                break
+            slot = int(np.argmax(level < 0))
+            deficit = -level[slot] * (1.0 + 1e-9) + 1e-15
+            for t in range(slot, -1, -1):
+                if deficit <= 0:
+                    break
+                if discharge[i, t] > 0 and per_kw_out[t] > 0:
+                    cut = min(deficit / per_kw_out[t], discharge[i, t])
+                    discharge[i, t] -= cut
+                    deficit -= cut * per_kw_out[t]
+    return discharge
