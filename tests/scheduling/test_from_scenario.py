@@ -7,6 +7,8 @@ import pytest
 
 from fera_flex.models.scenario import Scenario
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.schedule import schedule
+from fera_flex.scheduling.verify import verify_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
 NOON_SLOT = 48  # office_depot: 15-min slots from 2026-03-02T00:00Z
@@ -25,14 +27,49 @@ def evse_of(problem, session_id):
     return problem.evse_uids[problem.session_ids.index(session_id)]
 
 
-def visit(visit_id, arrival, departure):
+def visit(visit_id, arrival, departure, **extra):
     return {
         "id": visit_id,
         "location_id": "DEPOT-UTR",
         "expected_arrival": arrival,
         "expected_departure": departure,
         "energy_need_kwh": 10.0,
+        **extra,
     }
+
+
+def test_sessions_on_one_evse_share_its_rating(office_json):
+    # S-1001 (ACTIVE, 07:45-16:33) on the 11.04 kW CS-A00-L, with a PENDING session and an
+    # estimate on the same EVSE at the same time: legal, but together within 11.04 kW
+    raw = copy.deepcopy(office_json)
+    pending = {**copy.deepcopy(raw["sessions"][0]), "id": "S-2000", "status": "PENDING"}
+    raw["sessions"].append(pending)
+    raw["charging_preferences"]["S-1001"]["energy_need"] = 60.0
+    raw["charging_preferences"]["S-2000"] = {**raw["charging_preferences"]["S-1001"]}
+    raw["arrival_estimates"].append(
+        visit("VISIT-40", "2026-03-02T09:00:00Z", "2026-03-02T12:00:00Z", evse_uid="CS-A00-L")
+    )
+    raw["evse_limits"] = [
+        {
+            "evse_uid": "CS-A00-L",
+            "ocpi_profile": {
+                "start_date_time": "2026-03-02T14:00:00Z",
+                "charging_rate_unit": "W",
+                "charging_profile_period": [{"start_period": 0, "limit": 3000.0}],
+            },
+        }
+    ]
+    problem = problem_of(raw)
+    rating = problem.evse_power_max_kw[problem.evse_ids.index("CS-A00-L")]
+    two_pm = 56
+    np.testing.assert_allclose(rating[32:two_pm], 11.04)  # 08:00 .. 14:00
+    np.testing.assert_allclose(rating[two_pm:66], 3.0)  # the installed limit, to 16:30
+    plan = schedule(problem)
+    assert verify_plan(problem, plan, tolerance=0.0) == []
+    shared = [problem.session_ids.index(i) for i in ("S-1001", "S-2000", "VISIT-40")]
+    load = plan.charge_kw[shared].sum(axis=0)
+    assert load.max() == pytest.approx(11.04) and (load <= rating + 1e-9).all()
+    assert plan.delivered_kwh[shared].sum() < 130.0  # the EVSE cannot deliver all
 
 
 def test_estimates_without_evse_go_to_free_evses(office_json):

@@ -20,6 +20,9 @@ during its stay; estimates that name their EVSE are planned first):
   discharge allowed per the preferences/estimate (at the same power);
 - phases from the topology's ``evse_phases`` or the connector type.
 
+Sessions on one EVSE share it: its rating (``evse_power_max_kw``) is its
+strongest connector's power capped by the limits installed on it, per slot.
+
 Per node: import/export capacity and phase current limits (their minimum
 over each slot), and the building loads attached to it (their maximum over
 each slot, load plus generation); a BuildingLoad's ``max_grid_load_kw`` and
@@ -185,6 +188,7 @@ class _Builder:
                 "node": self.node_index[node.id],
                 "window": window,
                 "stay_s": stay_s,
+                "arrival": arrival,
                 "energy_kwh": energy_kwh,
                 "power_max_kw": power_kw,
                 "power_min_kw": 0.0
@@ -195,6 +199,24 @@ class _Builder:
                 "phases": self._phases(node, evse.uid, connector),
             }
         )
+
+    def evse_ratings_kw(self) -> dict[str, NDArray]:
+        """The rating per slot of every EVSE a planned session uses [kW], by uid.
+
+        Its strongest connector's power, capped by the limits installed on the
+        EVSE (in each slot, the loosest of those computed for its sessions'
+        plug-in times, so that the rating never cuts a session's own limit).
+        """
+        arrivals: dict[str, list[datetime]] = {}
+        for row in self.rows:
+            arrivals.setdefault(row["evse_uid"], []).append(row["arrival"])
+        ratings = {}
+        for uid, times in arrivals.items():
+            _, evse = self.evses[uid.casefold()]
+            strongest = max(evse.connectors, key=lambda c: c.max_power_kw)
+            installed = [self._installed_limit_kw(uid, strongest, time) for time in times]
+            ratings[uid] = np.minimum(strongest.max_power_kw, np.max(installed, axis=0))
+        return ratings
 
     def free_evse(self, estimate: ArrivalEstimate) -> str | None:
         """The EVSE for an estimate that names none, or None when it cannot be placed.
@@ -463,6 +485,7 @@ def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
         session_phases=np.array([row["phases"] for row in rows], dtype=bool).reshape(len(rows), 3),
         session_ids=[row["session_id"] for row in rows],
         evse_uids=[row["evse_uid"] for row in rows],
+        evse_power_max_kw=builder.evse_ratings_kw(),
         node_ids=[node.id for node in order],
         **_node_arrays(scenario, grid, order),
     )
