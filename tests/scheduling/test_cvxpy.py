@@ -9,11 +9,11 @@ import scipy.sparse as sp
 
 from fera_flex.errors import InputError
 from fera_flex.scenarios.arrays import random_problem
-from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 from fera_flex.scheduling.backends import cvxpy as backend
 from fera_flex.scheduling.backends.cvxpy import CvxpyModel, LPExpressions, solve_lp
 from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
 from fera_flex.scheduling.solver import SolverOptions, SolveStatus
+from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 from tests.scheduling.reference import OPTIMAL, reference
 
 OBJECTIVE_RTOL = 1e-6

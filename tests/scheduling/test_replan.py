@@ -117,8 +117,8 @@ def test_update_must_keep_the_grid():
     ids=["regular", "v2g", "min_rate", "cheap"],
 )
 def test_start_point_of_an_optimal_plan_is_feasible_with_its_objective(variant):
-    from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
     from fera_flex.scheduling.objective import NodePeakCost, ObjectiveOptions
+    from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 
     problem = random_problem(25, n_slots=48, seed=6, **variant)
     options = ObjectiveOptions(node_peak_costs={"n0": NodePeakCost(0.5, free_kw=10.0)})

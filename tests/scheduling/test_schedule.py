@@ -95,7 +95,10 @@ def test_shortfall_is_shared_in_proportion_to_need(method):
     plan = schedule(problem, method)
     assert plan.status is PlanStatus.PARTIAL
     assert plan.delivered_kwh.sum() == pytest.approx(10.0, rel=1e-5)
-    relative = plan.unmet_kwh / problem.energy_kwh
+    # shares are relative to what each session could take alone: the node's 10 kWh each
+    takeable = np.minimum(problem.energy_kwh, problem.max_deliverable_kwh())
+    np.testing.assert_allclose(takeable, [10.0, 10.0])
+    relative = (takeable - plan.delivered_kwh) / takeable
     assert relative[0] == pytest.approx(relative[1], abs=1e-5)
     assert "n1" in plan.unmet_causes["s0"]
 

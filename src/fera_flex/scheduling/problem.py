@@ -191,6 +191,7 @@ _SESSION_ARRAYS = (
 def _restore(state: dict[str, Any]) -> "ChargingProblem":
     """Rebuild a problem from its attributes (the pickle path: no re-validation)."""
     problem = ChargingProblem.__new__(ChargingProblem)
+    state = {**state, "metadata": MappingProxyType(dict(state["metadata"]))}
     for name, value in state.items():
         object.__setattr__(
             problem, name, _frozen(value) if isinstance(value, np.ndarray) else value
@@ -614,7 +615,9 @@ class ChargingProblem:
         raise AttributeError(f"ChargingProblem is immutable: cannot set {name!r}")
 
     def __reduce__(self):
-        return _restore, ({name: getattr(self, name) for name in _SLOTS},)
+        state = {name: getattr(self, name) for name in _SLOTS}
+        state["metadata"] = dict(self.metadata)  # a mappingproxy does not pickle
+        return _restore, (state,)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ChargingProblem):

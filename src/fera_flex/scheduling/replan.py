@@ -21,7 +21,7 @@ from fera_flex._time import epoch_s
 from fera_flex.errors import InputError
 from fera_flex.models.scenario import Scenario
 from fera_flex.scheduling.plan import ChargingPlan
-from fera_flex.scheduling.problem import PROFILE_TYPES, ChargingProblem
+from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
 
 __all__ = ["remaining_problem", "replan"]
@@ -60,38 +60,13 @@ def remaining_problem(
     delivered = np.asarray(delivered_kwh, dtype=np.float64)
     keep = np.flatnonzero(problem.departure_slot > first_free_slot)
     arrival = np.maximum(problem.arrival_slot[keep], first_free_slot)
-    last = problem.departure_slot[keep] - 1
-
-    def rows(array):
-        return array[keep] if array.ndim == 2 and array.shape[0] == problem.n_sessions else array
-
-    return ChargingProblem.from_arrays(
-        grid=problem.grid,
+    rows = np.arange(keep.size)
+    remaining = problem.select(keep)
+    return remaining.replace(
         arrival_slot=arrival,
-        departure_slot=problem.departure_slot[keep],
-        first_slot_fraction=problem.presence[keep, arrival],
-        last_slot_fraction=problem.presence[keep, last],
-        energy_kwh=np.maximum(problem.energy_kwh[keep] - delivered[keep], 0.0),
-        power_max_kw=problem.power_max_kw[keep],
-        power_min_kw=problem.power_min_kw[keep],
-        discharge_max_kw=problem.discharge_max_kw[keep],
-        charge_efficiency=problem.charge_efficiency[keep],
-        discharge_efficiency=problem.discharge_efficiency[keep],
-        profile_type=[PROFILE_TYPES[code] for code in problem.profile_type[keep]],
-        node_of_session=problem.node_of_session[keep],
-        node_parent=problem.node_parent,
-        node_capacity_kw=problem.node_capacity_kw,
-        export_capacity_kw=problem.export_capacity_kw,
-        base_load_kw=problem.base_load_kw,
-        price_eur_per_kwh=rows(problem.price_eur_per_kwh),
-        export_price_eur_per_kwh=rows(problem.export_price_eur_per_kwh),
-        emission_g_per_kwh=rows(problem.emission_g_per_kwh),
-        session_phases=problem.session_phases[keep],
-        phase_current_max_a=problem.phase_current_max_a,
-        node_voltage_v=problem.node_voltage_v,
-        session_ids=[problem.session_ids[i] for i in keep],
-        evse_uids=[problem.evse_uids[i] for i in keep],
-        node_ids=problem.node_ids,
+        first_slot_fraction=remaining.presence[rows, arrival],
+        energy_min_kwh=np.maximum(problem.energy_min_kwh[keep] - delivered[keep], 0.0),
+        energy_max_kwh=np.maximum(problem.energy_max_kwh[keep] - delivered[keep], 0.0),
     )
 
 
@@ -110,8 +85,10 @@ def replan(
     delivered comes from ``measured_kwh`` where given, else from ``plan``
     (what it planned for the past). With a ``scenario_update`` (new or
     changed sessions, limits, prices on the same grid) the problem is rebuilt
-    from it; its OCPI Sessions' ``kwh`` already counts delivered energy, so
-    only ``measured_kwh`` is subtracted then.
+    from it. Delivered energy is counted once: a scenario's OCPI Session
+    ``kwh`` already reduces its need, so for such a session only the part of
+    ``measured_kwh`` above that ``kwh`` is subtracted (the newer of two
+    readings of the same meter wins); for an arrival estimate, all of it.
 
     Parameters
     ----------
@@ -161,6 +138,7 @@ def replan(
                 "must keep the plan's horizon and slots",
             )
         delivered = np.zeros(problem.n_sessions)
+    counted = _counted_kwh(problem, scenario_update)
     for session_id, energy in (measured_kwh or {}).items():
         if session_id not in problem.session_ids:
             raise InputError(_WHERE, "measured_kwh", session_id, "names no session of the problem")
@@ -168,6 +146,22 @@ def replan(
             raise InputError(
                 _WHERE, f"measured_kwh[{session_id!r}]", energy, "must be a finite number >= 0"
             )
-        delivered[problem.session_ids.index(session_id)] = energy
+        row = problem.session_ids.index(session_id)
+        delivered[row] = max(energy - counted[row], 0.0)
     remaining = remaining_problem(problem, int(first_free), delivered)
     return schedule(remaining, method or plan.backend, start_plan=plan, **options)
+
+
+def _counted_kwh(problem: ChargingProblem, scenario: Scenario | None) -> np.ndarray:
+    """Energy per session the problem's needs already count as delivered [kWh].
+
+    Without a scenario update nothing (the plan's own past is subtracted);
+    with one, each OCPI Session's ``kwh`` (``from_scenario`` subtracts it).
+    """
+    counted = np.zeros(problem.n_sessions)
+    if scenario is None:
+        return counted
+    kwh = {session.id: session.kwh for session in scenario.sessions}
+    for row, session_id in enumerate(problem.session_ids):
+        counted[row] = kwh.get(session_id, 0.0)
+    return counted

@@ -16,7 +16,8 @@ that another repair fixed:
    keeps every earlier battery level), down to the minimum rate where the
    slot is above it;
 5. a V2G battery level below 0 is fixed by discharging less, latest first;
-6. charging pushed below a minimum rate is switched off.
+6. charging pushed below a minimum rate (by more than
+   :data:`~fera_flex.scheduling.verify.MIN_RATE_RTOL`) is switched off.
 
 Step 5 can raise a node's load and steps 3-4 can lower a battery level, so
 the steps repeat (at most :data:`PASSES` times); a V2G session still short
@@ -37,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
 __all__ = ["PASSES", "make_safe"]
 
@@ -90,13 +92,19 @@ def make_safe(
             charge = _within_energy(problem, charge, discharge)
         else:
             discharge = _fill_batteries(problem, charge, discharge, short)
-    return np.where(charge < p_min, 0.0, charge), discharge
+    return np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge), discharge
 
 
 def _factor(limit: NDArray, load: NDArray) -> NDArray:
-    """``limit / load`` shaved, within [0, 1], and 1 where the load is within the limit."""
+    """``limit / load`` shaved, within [0, 1], where the load is at or above the limit, else 1.
+
+    A load exactly at its limit is shaved too: the same sum computed in
+    another unit (A instead of kW) or order may round to just above it.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(load > limit, np.clip(limit / load * _SHAVE, 0.0, 1.0), 1.0)
+        factor = np.where(
+            (load > limit * _SHAVE) & (load > 0), np.clip(limit / load * _SHAVE, 0.0, 1.0), 1.0
+        )
     return np.nan_to_num(factor, nan=0.0)
 
 
@@ -160,11 +168,14 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
 
 def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
     """Cut energy above each session's maximum from its latest slots (step 4)."""
-    per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
-    gained = charge * per_kw - discharge * (
-        problem.slot_energy_h / problem.discharge_efficiency[:, None]
+    hours = problem.slot_energy_h
+    per_kw = hours * problem.charge_efficiency[:, None]
+    gained = hours * (
+        charge * problem.charge_efficiency[:, None]
+        - discharge / problem.discharge_efficiency[:, None]
     )
-    excess = gained.sum(axis=1) - problem.energy_max_kwh
+    most = problem.energy_max_kwh
+    excess = gained.sum(axis=1) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
         return charge
@@ -173,7 +184,8 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     floor = np.where(rows >= p_min, p_min, 0.0)
     cuttable = (rows - floor) * per_kw[over]
     later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after each slot
-    wanted = excess[over, None] * (1.0 + 1e-12)
+    # a little more than the excess, so the sum lands below the maximum after rounding
+    wanted = (excess[over] * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over]))[:, None]
     cut = np.clip(wanted - later, 0.0, cuttable)
     with np.errstate(divide="ignore", invalid="ignore"):
         reduced = np.where(cut > 0, rows - cut / per_kw[over], rows)

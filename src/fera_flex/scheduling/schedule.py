@@ -165,7 +165,7 @@ def _run_stages(problem: ChargingProblem, run, start_power):
         or np.isfinite(problem.node_target_max_kw).any()
     )
     need, _ = capped_energy_range(problem)
-    capped = bool((need < problem.energy_min_kwh).any())
+    capped = bool((need < problem.energy_min_kwh * (1 - 1e-9) - 1e-12).any())
     results: list[StageResult] = []
     bounds: dict[str, float] = {}
 

@@ -61,6 +61,7 @@ from fera_flex.scheduling.objective import (
     regular_flat_rate_kw,
 )
 from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
 __all__ = ["Stage", "StageGoal", "StandardLP", "build_lp", "capped_energy_range"]
 
@@ -255,7 +256,7 @@ def _gained(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> ND
 def _clean_start(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
     """A previous plan's power within this problem's bounds and minimum rates."""
     charge = np.clip(np.asarray(charge, dtype=np.float64), 0.0, problem.power_max_kw)
-    charge = np.where(charge < problem.power_min_kw[:, None], 0.0, charge)
+    charge = np.where(charge < problem.power_min_kw[:, None] * (1 - MIN_RATE_RTOL), 0.0, charge)
     discharge = np.clip(np.asarray(discharge, dtype=np.float64), 0.0, problem.discharge_max_kw)
     return charge, discharge
 
@@ -342,6 +343,8 @@ def build_lp(
         e0 + discharge_i, d_cols, -w_discharge / problem.discharge_efficiency[discharge_i]
     )
     u_hi = np.zeros(n) if stage.needs_met else need_lo
+    if start_u is not None:
+        start_u = np.minimum(start_u, u_hi)
     u_cost = np.ones(n) if stage.goal is StageGoal.MAX_ENERGY else np.zeros(n)
     u0 = b.add_columns("unmet", u_cost, 0.0, u_hi, start=start_u)
     b.add_entries(e0 + np.arange(n), u0 + np.arange(n), 1.0)

@@ -24,10 +24,14 @@ from numpy.typing import NDArray
 from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import ChargingProblem
 
-__all__ = ["DEFAULT_TOLERANCE", "Violation", "verify_plan", "verify_power"]
+__all__ = ["DEFAULT_TOLERANCE", "MIN_RATE_RTOL", "Violation", "verify_plan", "verify_power"]
 
 DEFAULT_TOLERANCE = 1e-9
 """Absolute tolerance for float rounding in sums [kW, A or kWh]."""
+
+MIN_RATE_RTOL = 1e-9
+"""Relative slack of the minimum-rate check: an operating point, not a limit, so a power
+shaved by a rounding-sized amount at a binding limit still counts as at its minimum."""
 
 _W_PER_KW = 1000.0
 
@@ -153,7 +157,8 @@ def verify_power(
         problem.discharge_max_kw,
     )
     p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
-    found += _collect("min_rate", sessions, (p > tolerance) & (p < p_min - tolerance), p, p_min)
+    below = p < p_min * (1.0 - MIN_RATE_RTOL) - tolerance
+    found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
     hours = problem.slot_energy_h
     gained = hours * (
         p * problem.charge_efficiency[:, None] - d / problem.discharge_efficiency[:, None]

@@ -76,7 +76,7 @@ by its feasibility tolerance, 1e-7); row activities are not changed (the
 plan is made safe afterwards, :mod:`fera_flex.scheduling.safety`). ``row_dual`` is HiGHS's row dual,
 which already has the contract's sign (the change of the optimal objective
 per unit increase of the active bound), for LPs solved to optimality only.
-It is set to 0 on rows not within 1e-6 (relative) of a bound and to the
+It is set to 0 on rows not within 1e-3 (relative) of a bound and to the
 sign of the bound the row is at (IPX leaves about 1e-7 on inactive rows). A
 time limit returns HiGHS's best feasible solution (a MILP's incumbent) or
 ``x=None``. Infeasible and "unbounded or infeasible" map to INFEASIBLE
@@ -132,8 +132,11 @@ _SIMPLEX_OPTIONS: Mapping[str, Any] = MappingProxyType({"solver": "simplex"})
 _SOLVER = highspy._Highs
 """The solver class (see the module documentation for why not ``highspy.Highs``)."""
 
-_ACTIVE_TOLERANCE = 1e-6
-"""A row is at a bound when within this (relative to max(1, |bound|)); others get dual 0."""
+_ACTIVE_TOLERANCE = 1e-3
+"""A row is at a bound when within this (relative to max(1, |bound|)); others get dual 0.
+
+Generous on purpose: an interior point solution sits a solver tolerance
+inside a binding bound, and its dual there is real."""
 
 _ERROR = highspy.HighsStatus.kError
 _MODEL = highspy.HighsModelStatus

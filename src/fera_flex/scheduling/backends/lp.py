@@ -67,7 +67,7 @@ class LPBackend:
         """None when this backend can solve the problem, else why not."""
         unknown = sorted(set(backend_args) - set(self._backend_args))
         if unknown:
-            return f"takes no {', '.join(unknown)} (only the cvxpy backend takes extra_objective)"
+            return f"takes no {', '.join(unknown)}: custom cvxpy terms need method='cvxpy'"
         return None if self._supports_lp is None else self._supports_lp(problem, options)
 
     def solve(
