@@ -8,7 +8,9 @@ needs, and flexibility offers and dispatches.
 
 Cross-references are checked when a scenario is validated or loaded, and
 every broken one is reported in the same error (see
-:func:`reference_problems`). The format is documented in ``docs/scenario.md``.
+:func:`reference_problems`); so are two ACTIVE Sessions at once on one EVSE,
+signals of one scope that overlap in time, and price signals in more than
+one currency. The format is documented in ``docs/scenario.md``.
 
 Examples
 --------
@@ -20,12 +22,16 @@ Examples
 96
 """
 
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Self
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
-from fera_flex._time import epoch_s
+from fera_flex._time import epoch_s, from_epoch_s
 from fera_flex.errors import InputError, OcpiRuleError
 from fera_flex.models import ocpi, ocpp
 from fera_flex.models._scalars import require_order
@@ -39,6 +45,7 @@ from fera_flex.models.fera import (
     OemChargingCurve,
     PriceSignal,
     ScopeKind,
+    SignalScope,
     TimeSeries,
 )
 from fera_flex.models.fera._base import FeraModel, Identifier, Timestamp
@@ -53,6 +60,7 @@ __all__ = [
 ]
 
 _NA = "#NA"
+_OPEN_END = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class Horizon(FeraModel):
@@ -145,26 +153,41 @@ class Scenario(FeraModel):
         return self
 
     @classmethod
-    def load(cls, path: str | Path) -> Self:
+    def load(cls, path: str | os.PathLike[str]) -> Self:
         """Read and validate a scenario JSON file.
 
         Raises
         ------
         InputError
-            If the file does not exist.
+            If ``path`` is not a str or path, or names no readable UTF-8 file
+            (it does not exist, is a directory, cannot be read).
         pydantic.ValidationError
-            If the content is invalid; all broken references are listed.
+            If the content is not JSON (``json_invalid``, with line and
+            column) or not a valid scenario; all broken references are listed.
         """
-        path = Path(path)
+        path = _file_path("Scenario.load", path)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError("Scenario.load", "path", str(path), "does not exist") from None
+        except IsADirectoryError:
+            raise InputError(
+                "Scenario.load", "path", str(path), "is a directory, not a scenario file"
+            ) from None
+        except OSError as err:
+            raise InputError(
+                "Scenario.load", "path", str(path), f"cannot be read: {err.strerror}"
+            ) from None
+        except UnicodeDecodeError as err:
+            raise InputError(
+                "Scenario.load", "path", str(path), f"is not UTF-8 text ({err.reason})"
+            ) from None
         return cls.model_validate_json(text)
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the scenario as indented JSON."""
-        Path(path).write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        path = _file_path("Scenario.save", path)
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
     def evses(self) -> dict[str, tuple[ocpi.Location, ocpi.EVSE]]:
         """Every EVSE by case-folded uid, with its Location."""
@@ -180,6 +203,16 @@ class Scenario(FeraModel):
         return next(
             (p for key, p in self.charging_preferences.items() if key.casefold() == folded), None
         )
+
+
+def _file_path(where: str, path: object) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, or an InputError naming its type."""
+    try:
+        return Path(path)
+    except TypeError:
+        raise InputError(
+            where, "path", path, f"must be a str or os.PathLike, not {type(path).__name__}"
+        ) from None
 
 
 def reference_problems(scenario: Scenario) -> list[str]:
@@ -200,6 +233,9 @@ def reference_problems(scenario: Scenario) -> list[str]:
     problems += _session_problems(scenario)
     problems += _topology_problems(scenario)
     problems += _coverage_problems(scenario)
+    problems += _signal_problems(scenario.price_signals, scenario.horizon)
+    problems += _signal_problems(scenario.emission_signals, scenario.horizon)
+    problems += _currency_problems(scenario.price_signals)
     problems += _other_reference_problems(scenario)
     return problems
 
@@ -234,6 +270,8 @@ def session_reference_problems(
     """Broken references between OCPI Sessions, their Locations and their ChargingPreferences.
 
     A session at an unknown Location, EVSE or connector (``#NA`` allowed);
+    two ACTIVE sessions on one EVSE whose stays overlap (a stay runs from
+    ``start_date_time`` to ``end_date_time``, open-ended without one);
     preferences for an unknown session, or whose departure is not after the
     session start. Ids compare case-insensitively.
 
@@ -254,6 +292,7 @@ def session_reference_problems(
         elif session.evse_uid != _NA:
             owner = f"Session {session.id!r}"
             problems += _evse_reference(owner, location, session.evse_uid, session.connector_id)
+    problems += _concurrent_active_sessions(sessions)
     for key, prefs in preferences.items():
         session = by_session.get(key.casefold())
         if session is None:
@@ -264,6 +303,36 @@ def session_reference_problems(
         except OcpiRuleError as err:
             problems.append(f"charging_preferences[{key!r}]: {err}")
     return problems
+
+
+def _concurrent_active_sessions(sessions: list[ocpi.Session]) -> list[str]:
+    """ACTIVE sessions whose stays overlap on one EVSE.
+
+    Each such session is named once, with an earlier one still there when it starts.
+    """
+    by_evse: dict[tuple[str, str], list[ocpi.Session]] = {}
+    for session in sessions:
+        if session.status is ocpi.SessionStatus.ACTIVE and session.evse_uid != _NA:
+            key = (session.location_id.casefold(), session.evse_uid.casefold())
+            by_evse.setdefault(key, []).append(session)
+    problems = []
+    for group in by_evse.values():
+        group.sort(key=lambda session: session.start_date_time)
+        running = group[0]
+        for session in group[1:]:
+            if session.start_date_time < _stay_end(running):
+                until = min(_stay_end(running), _stay_end(session))
+                problems.append(
+                    f"Sessions {running.id!r} and {session.id!r} are both ACTIVE on EVSE "
+                    f"{session.evse_uid!r} from {session.start_date_time.isoformat()} "
+                    + ("on (no end_date_time)" if until == _OPEN_END else f"to {until.isoformat()}")
+                )
+            running = max(running, session, key=_stay_end)
+    return problems
+
+
+def _stay_end(session: ocpi.Session) -> datetime:
+    return session.end_date_time or _OPEN_END
 
 
 def _session_problems(s: Scenario) -> list[str]:
@@ -320,14 +389,6 @@ def _series_of(s: Scenario) -> list[tuple[str, TimeSeries]]:
     for node in s.topology.nodes:
         for field in ("import_capacity_kw", "export_capacity_kw", "phase_current_limit_a"):
             named.append((f"grid node {node.id!r} {field}", getattr(node, field)))
-    for price in s.price_signals:
-        named.append((f"PriceSignal {price.id!r} import_price_per_kwh", price.import_price_per_kwh))
-        named.append((f"PriceSignal {price.id!r} export_price_per_kwh", price.export_price_per_kwh))
-    for emission in s.emission_signals:
-        named.append(
-            (f"EmissionSignal {emission.id!r} emission_g_per_kwh", emission.emission_g_per_kwh)
-        )
-        named.append((f"EmissionSignal {emission.id!r} renewable_share", emission.renewable_share))
     for load in s.building_loads:
         named.append((f"BuildingLoad {load.id!r} load_kw", load.load_kw))
         named.append((f"BuildingLoad {load.id!r} generation_kw", load.generation_kw))
@@ -337,10 +398,122 @@ def _series_of(s: Scenario) -> list[tuple[str, TimeSeries]]:
 def _coverage_problems(s: Scenario) -> list[str]:
     start_s, end_s = s.horizon.start_s, s.horizon.end_s
     return [
-        f"{name} does not cover the horizon "
-        f"{s.horizon.start.isoformat()} .. {s.horizon.end.isoformat()}"
+        f"{name} does not cover the horizon {_horizon_text(s.horizon)}"
         for name, series in _series_of(s)
         if not series.covers(start_s, end_s)
+    ]
+
+
+def _signal_problems(
+    signals: list[PriceSignal] | list[EmissionSignal], horizon: Horizon
+) -> list[str]:
+    """Signals of one scope that overlap in time or leave a gap; series missing where needed.
+
+    A signal applies where its defining series is defined (see
+    :meth:`~fera_flex.models.fera.PriceSignal.intervals_s`); the signals of
+    one scope must not overlap and together must cover the horizon, and each
+    signal's other series must be defined wherever it applies in the horizon.
+    """
+    by_scope: dict[tuple[ScopeKind, str], list[PriceSignal | EmissionSignal]] = {}
+    for signal in signals:
+        by_scope.setdefault(signal.scope.key, []).append(signal)
+    problems = []
+    for group in by_scope.values():
+        problems += _overlap_problems(group)
+        problems += _signal_coverage_problems(group, horizon)
+    return problems
+
+
+def _overlap_problems(group: list[PriceSignal | EmissionSignal]) -> list[str]:
+    problems = []
+    for index, first in enumerate(group):
+        for second in group[index + 1 :]:
+            overlap = _overlap_s(first.intervals_s(), second.intervals_s())
+            if overlap is not None:
+                problems.append(
+                    f"{type(first).__name__}s {first.id!r} and {second.id!r} of "
+                    f"{_scope_text(first.scope)} overlap in time between "
+                    f"{from_epoch_s(overlap[0]).isoformat()} and "
+                    f"{from_epoch_s(overlap[1]).isoformat()}"
+                )
+    return problems
+
+
+def _overlap_s(
+    first: tuple[NDArray, NDArray], second: tuple[NDArray, NDArray]
+) -> tuple[int, int] | None:
+    """Earliest start and latest end [epoch s] of the times two interval sets share."""
+    (first_starts, first_ends), (second_starts, second_ends) = first, second
+    low = np.maximum(first_starts[:, None], second_starts[None, :])
+    high = np.minimum(first_ends[:, None], second_ends[None, :])
+    shared = low < high
+    if not shared.any():
+        return None
+    return int(low[shared].min()), int(high[shared].max())
+
+
+def _signal_coverage_problems(
+    group: list[PriceSignal | EmissionSignal], horizon: Horizon
+) -> list[str]:
+    problems = []
+    intervals = sorted(pair for signal in group for pair in zip(*signal.intervals_s(), strict=True))
+    if not _covers(intervals, horizon.start_s, horizon.end_s):
+        if len(group) == 1:
+            named = f"{type(group[0]).__name__} {group[0].id!r} {group[0].defining_field} does"
+        else:
+            ids = ", ".join(repr(signal.id) for signal in group)
+            named = f"{type(group[0]).__name__}s {ids} of {_scope_text(group[0].scope)} together do"
+        problems.append(f"{named} not cover the horizon {_horizon_text(horizon)}")
+    for signal in group:
+        problems += _other_series_problems(signal, horizon)
+    return problems
+
+
+def _other_series_problems(signal: PriceSignal | EmissionSignal, horizon: Horizon) -> list[str]:
+    """A signal's series other than the defining one, missing where the signal applies."""
+    applies = [
+        (max(int(start), horizon.start_s), min(int(end), horizon.end_s))
+        for start, end in zip(*signal.intervals_s(), strict=True)
+    ]
+    return [
+        f"{type(signal).__name__} {signal.id!r} {field} is not defined wherever "
+        f"{signal.defining_field} is within the horizon {_horizon_text(horizon)}"
+        for field in type(signal).model_fields
+        if field != signal.defining_field
+        and isinstance(series := getattr(signal, field), TimeSeries)
+        and not all(series.covers(start, end) for start, end in applies if start < end)
+    ]
+
+
+def _covers(intervals: list[tuple[int, int]], start_s: int, end_s: int) -> bool:
+    """Whether sorted ``[start, end)`` intervals [epoch s] leave no gap in ``[start_s, end_s)``."""
+    reached = start_s
+    for start, end in intervals:
+        if start > reached:
+            break
+        reached = max(reached, int(end))
+    return reached >= end_s
+
+
+def _scope_text(scope: SignalScope) -> str:
+    return "scope global" if scope.id is None else f"scope {scope.kind.value} {scope.id!r}"
+
+
+def _horizon_text(horizon: Horizon) -> str:
+    return f"{horizon.start.isoformat()} .. {horizon.end.isoformat()}"
+
+
+def _currency_problems(signals: list[PriceSignal]) -> list[str]:
+    """More than one currency among the price signals (a problem prices in one)."""
+    by_currency: dict[str, list[str]] = {}
+    for signal in signals:
+        by_currency.setdefault(signal.currency, []).append(repr(signal.id))
+    if len(by_currency) < 2:
+        return []
+    listed = "; ".join(f"{currency}: {', '.join(ids)}" for currency, ids in by_currency.items())
+    return [
+        f"PriceSignals use {len(by_currency)} currencies ({listed}); "
+        "one scenario must price in one currency"
     ]
 
 

@@ -1,7 +1,9 @@
 """Build a :class:`ChargingProblem` from a :class:`~fera_flex.models.scenario.Scenario`.
 
 Per session (an OCPI Session with its ChargingPreferences, or a FERA
-ArrivalEstimate):
+ArrivalEstimate; an estimate that names no EVSE goes to the most powerful
+EVSE of its Location that no session or estimate planned before it occupies
+during its stay; estimates that name their EVSE are planned first):
 
 - window: plug-in time (Session start, or expected arrival) to departure
   (preferences, else ISO 15118 needs, else the Session's end or the expected
@@ -18,19 +20,25 @@ ArrivalEstimate):
   discharge allowed per the preferences/estimate (at the same power);
 - phases from the topology's ``evse_phases`` or the connector type.
 
+Sessions on one EVSE share it: its rating (``evse_power_max_kw``) is its
+strongest connector's power capped by the limits installed on it, per slot.
+
 Per node: import/export capacity and phase current limits (their minimum
 over each slot), and the building loads attached to it (their maximum over
 each slot, load plus generation); a BuildingLoad's ``max_grid_load_kw`` and
 ``min_grid_load_kw`` tighten the node's import and export limits. Prices and
 emissions are resampled (slot means) per session from the most specific
-signal: its Location, else its nearest node, else a global one. With only a
-renewable share, GREEN uses the non-renewable share (per mille) as the
-emission proxy.
+scope that has signals: its Location, else its nearest node, else global;
+the signals of one scope each count where they apply (the scenario checked
+that they do not overlap). With only a renewable share, GREEN uses the
+non-renewable share (per mille) as the emission proxy.
 
 Sessions that cannot be planned (no EVSE assigned, window outside the
-horizon, EVSE removed) are listed in ``problem.metadata["skipped"]``.
+horizon, EVSE removed, no EVSE free for an estimate) are listed in
+``problem.metadata["skipped"]``.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -42,7 +50,13 @@ from fera_flex import units
 from fera_flex._time import epoch_s
 from fera_flex.models import conversions, ocpi, ocpp
 from fera_flex.models.composite import composite_schedule
-from fera_flex.models.fera import ScopeKind, TimeSeries
+from fera_flex.models.fera import (
+    ArrivalEstimate,
+    EmissionSignal,
+    PriceSignal,
+    ScopeKind,
+    TimeSeries,
+)
 from fera_flex.models.fera.topology import GridNode, Phase
 from fera_flex.models.scenario import Scenario
 from fera_flex.timeseries import Profile, TimeGrid
@@ -69,17 +83,24 @@ def _slot_values(
         return np.full(grid.n, default)
     if not isinstance(value, TimeSeries):
         return np.full(grid.n, float(value))
-    starts, ends, values = value.to_arrays()
+    return _resampled(*value.to_arrays(), grid, how)
+
+
+def _resampled(
+    starts: NDArray, ends: NDArray, values: NDArray, grid: TimeGrid, how: str
+) -> NDArray:
+    """Per-slot values of sorted, disjoint periods without a gap in the horizon."""
     inside = (ends > grid.start_s) & (starts < grid.end_s)
     profile = Profile(starts[inside], values[inside], end_s=int(ends[inside][-1]))
     return profile.resample(grid, how).values
 
 
-def _window(
-    grid: TimeGrid, arrival: datetime, departure: datetime
-) -> tuple[int, int, float, float] | None:
-    start_s = max(epoch_s(arrival), grid.start_s)
-    end_s = min(epoch_s(departure), grid.end_s)
+def _stay_s(grid: TimeGrid, arrival: datetime, departure: datetime) -> tuple[int, int]:
+    """A stay clipped to the horizon [epoch s]; empty (end <= start) when outside it."""
+    return max(epoch_s(arrival), grid.start_s), min(epoch_s(departure), grid.end_s)
+
+
+def _window(grid: TimeGrid, start_s: int, end_s: int) -> tuple[int, int, float, float] | None:
     if end_s <= start_s:
         return None
     first = (start_s - grid.start_s) // grid.step_s
@@ -98,6 +119,7 @@ class _Builder:
         self.order = scenario.topology.ordered()
         self.node_index = {node.id: index for index, node in enumerate(self.order)}
         self.evses = scenario.evses()
+        self.locations = {location.id.casefold(): location for location in scenario.locations}
         self.rows: list[dict[str, Any]] = []
         self.skipped: list[str] = []
         self.limits = {limit.evse_uid.casefold(): limit for limit in scenario.evse_limits}
@@ -139,7 +161,8 @@ class _Builder:
             departure = departure or demand.departure_time
             if energy_kwh is None:
                 energy_kwh = demand.energy_need_kwh
-        window = _window(self.grid, arrival, departure or self.grid.end)
+        stay_s = _stay_s(self.grid, arrival, departure or self.grid.end)
+        window = _window(self.grid, *stay_s)
         if window is None:
             self.skipped.append(f"{session_id}: its stay lies outside the horizon")
             return
@@ -164,6 +187,8 @@ class _Builder:
                 "location_id": location.id,
                 "node": self.node_index[node.id],
                 "window": window,
+                "stay_s": stay_s,
+                "arrival": arrival,
                 "energy_kwh": energy_kwh,
                 "power_max_kw": power_kw,
                 "power_min_kw": 0.0
@@ -174,6 +199,53 @@ class _Builder:
                 "phases": self._phases(node, evse.uid, connector),
             }
         )
+
+    def evse_ratings_kw(self) -> dict[str, NDArray]:
+        """The rating per slot of every EVSE a planned session uses [kW], by uid.
+
+        Its strongest connector's power, capped by the limits installed on the
+        EVSE (in each slot, the loosest of those computed for its sessions'
+        plug-in times, so that the rating never cuts a session's own limit).
+        """
+        arrivals: dict[str, list[datetime]] = {}
+        for row in self.rows:
+            arrivals.setdefault(row["evse_uid"], []).append(row["arrival"])
+        ratings = {}
+        for uid, times in arrivals.items():
+            _, evse = self.evses[uid.casefold()]
+            strongest = max(evse.connectors, key=lambda c: c.max_power_kw)
+            installed = [self._installed_limit_kw(uid, strongest, time) for time in times]
+            ratings[uid] = np.minimum(strongest.max_power_kw, np.max(installed, axis=0))
+        return ratings
+
+    def free_evse(self, estimate: ArrivalEstimate) -> str | None:
+        """The EVSE for an estimate that names none, or None when it cannot be placed.
+
+        The most powerful EVSE of its Location (the first of equals) that no
+        session planned so far occupies during the estimate's stay; when there
+        is none, the estimate is listed as skipped with the reason.
+        """
+        location = self.locations[estimate.location_id.casefold()]
+        start_s, end_s = _stay_s(self.grid, estimate.expected_arrival, estimate.expected_departure)
+        busy = {
+            row["evse_uid"].casefold()
+            for row in self.rows
+            if row["stay_s"][0] < end_s and start_s < row["stay_s"][1]
+        }
+        in_service = [e for e in location.evses or () if e.status is not ocpi.Status.REMOVED]
+        free = [evse for evse in in_service if evse.uid.casefold() not in busy]
+        if free:
+            return max(free, key=lambda evse: evse.max_power_kw).uid
+        if in_service:
+            reason = (
+                f"no EVSE at Location {location.id} is free from "
+                f"{ocpi.format_datetime(estimate.expected_arrival)} to "
+                f"{ocpi.format_datetime(estimate.expected_departure)}"
+            )
+        else:
+            reason = f"Location {location.id} has no EVSE in service"
+        self.skipped.append(f"{estimate.id}: unplaced: {reason}")
+        return None
 
     def _installed_limit_kw(
         self, evse_uid: str, connector: ocpi.Connector, arrival: datetime
@@ -255,13 +327,11 @@ def _walk_sessions(scenario: Scenario, builder: _Builder) -> None:
             prefs.profile_type if prefs else ocpi.ProfileType.REGULAR,
             bool(prefs and prefs.allows_discharge),
         )
-    for estimate in scenario.arrival_estimates:
-        location = next(
-            loc
-            for loc in scenario.locations
-            if loc.id.casefold() == estimate.location_id.casefold()
-        )
-        evse_uid = estimate.evse_uid or max(location.evses or [], key=lambda e: e.max_power_kw).uid
+    # estimates on a given EVSE first: those without one go to an EVSE left free
+    for estimate in sorted(scenario.arrival_estimates, key=lambda e: e.evse_uid is None):
+        evse_uid = estimate.evse_uid or builder.free_evse(estimate)
+        if evse_uid is None:
+            continue
         builder.add(
             estimate.id,
             estimate.location_id,
@@ -281,35 +351,75 @@ def _signal_rows(
 ) -> tuple[NDArray, NDArray, NDArray]:
     """Import price, export price and emission per session and slot."""
     parents = {node.id: node.parent for node in order}
-
-    def pick(signals, row):
-        by_scope = {(s.scope.kind, (s.scope.id or "").casefold()): s for s in signals}
-        location = by_scope.get((ScopeKind.LOCATION, row["location_id"].casefold()))
-        if location is not None:
-            return location
-        node_id = order[row["node"]].id
-        while node_id is not None:
-            if (ScopeKind.NODE, node_id.casefold()) in by_scope:
-                return by_scope[(ScopeKind.NODE, node_id.casefold())]
-            node_id = parents[node_id]
-        return by_scope.get((ScopeKind.GLOBAL, ""))
-
+    prices = _scope_values(
+        scenario.price_signals, grid, lambda s: s.import_price_per_kwh.to_arrays()
+    )
+    exports = _scope_values(
+        scenario.price_signals,
+        grid,
+        lambda s: (s.export_price_per_kwh or s.import_price_per_kwh).to_arrays(),
+    )
+    emissions = _scope_values(scenario.emission_signals, grid, _emission_or_proxy)
     n = len(rows)
     price, export, emission = (np.zeros((n, grid.n)) for _ in range(3))
     for index, row in enumerate(rows):
-        signal = pick(scenario.price_signals, row)
-        if signal is not None:
-            price[index] = _slot_values(signal.import_price_per_kwh, grid, "mean", 0.0)
-            export[index] = _slot_values(
-                signal.export_price_per_kwh or signal.import_price_per_kwh, grid, "mean", 0.0
-            )
-        signal = pick(scenario.emission_signals, row)
-        if signal is not None and signal.emission_g_per_kwh is not None:
-            emission[index] = _slot_values(signal.emission_g_per_kwh, grid, "mean", 0.0)
-        elif signal is not None:
-            share = _slot_values(signal.renewable_share, grid, "mean", 0.0)
-            emission[index] = (1.0 - share) * _PROMILLE
+        keys = _scope_keys(row["location_id"], order[row["node"]].id, parents)
+        for values, target in ((prices, price), (exports, export), (emissions, emission)):
+            key = next((key for key in keys if key in values), None)
+            if key is not None:
+                target[index] = values[key]
     return price, export, emission
+
+
+def _scope_keys(
+    location_id: str, node_id: str | None, parents: dict[str, str | None]
+) -> list[tuple[ScopeKind, str]]:
+    """The scope keys of a session, most specific first: Location, nodes up the tree, global."""
+    keys = [(ScopeKind.LOCATION, location_id.casefold())]
+    while node_id is not None:
+        keys.append((ScopeKind.NODE, node_id.casefold()))
+        node_id = parents[node_id]
+    return [*keys, (ScopeKind.GLOBAL, "")]
+
+
+def _emission_or_proxy(signal: EmissionSignal) -> tuple[NDArray, NDArray, NDArray]:
+    """Emissions [gCO2/kWh], else the non-renewable share [per mille], as period arrays."""
+    if signal.emission_g_per_kwh is not None:
+        return signal.emission_g_per_kwh.to_arrays()
+    starts, ends, share = signal.renewable_share.to_arrays()
+    return starts, ends, (1.0 - share) * _PROMILLE
+
+
+def _scope_values(
+    signals: list[PriceSignal] | list[EmissionSignal],
+    grid: TimeGrid,
+    arrays_of: Callable[[Any], tuple[NDArray, NDArray, NDArray]],
+) -> dict[tuple[ScopeKind, str], NDArray]:
+    """Slot means per scope key of one quantity (``arrays_of`` a signal: its periods).
+
+    Each signal of a scope counts where it applies (:meth:`PriceSignal.intervals_s`);
+    the scenario checked that they do not overlap and together cover the horizon.
+    """
+    pieces: dict[tuple[ScopeKind, str], list[tuple[NDArray, NDArray, NDArray]]] = {}
+    for signal in signals:
+        clipped = _clipped(*arrays_of(signal), *signal.intervals_s())
+        pieces.setdefault(signal.scope.key, []).append(clipped)
+    result = {}
+    for key, parts in pieces.items():
+        starts, ends, values = (np.concatenate(column) for column in zip(*parts, strict=True))
+        order = np.argsort(starts, kind="stable")
+        result[key] = _resampled(starts[order], ends[order], values[order], grid, "mean")
+    return result
+
+
+def _clipped(
+    starts: NDArray, ends: NDArray, values: NDArray, keep_starts: NDArray, keep_ends: NDArray
+) -> tuple[NDArray, NDArray, NDArray]:
+    """The parts of periods that lie in the intervals ``[keep_starts, keep_ends)``."""
+    low = np.maximum(starts[:, None], keep_starts[None, :])
+    high = np.minimum(ends[:, None], keep_ends[None, :])
+    inside = low < high
+    return low[inside], high[inside], np.broadcast_to(values[:, None], low.shape)[inside]
 
 
 def _node_arrays(scenario: Scenario, grid: TimeGrid, order: list[GridNode]) -> dict[str, NDArray]:
@@ -375,6 +485,7 @@ def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
         session_phases=np.array([row["phases"] for row in rows], dtype=bool).reshape(len(rows), 3),
         session_ids=[row["session_id"] for row in rows],
         evse_uids=[row["evse_uid"] for row in rows],
+        evse_power_max_kw=builder.evse_ratings_kw(),
         node_ids=[node.id for node in order],
         **_node_arrays(scenario, grid, order),
     )

@@ -3,7 +3,10 @@
 A signal applies to a scope: the whole scenario (``global``), one grid node
 (and every EVSE below it), or one OCPI Location. Where several signals apply
 to an EVSE, the most specific wins: location, then the nearest node, then
-global.
+global. A signal applies where its defining series (import price; emission,
+else renewable share) is defined (:meth:`PriceSignal.intervals_s`), so
+signals of one scope that do not overlap in time combine (a scenario rejects
+overlapping ones).
 
 Examples
 --------
@@ -18,6 +21,8 @@ Examples
 from enum import StrEnum
 from typing import Annotated, Self
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from fera_flex.models.fera._base import FeraModel, Identifier
@@ -49,8 +54,27 @@ class SignalScope(FeraModel):
             )
         return self
 
+    @property
+    def key(self) -> tuple[ScopeKind, str]:
+        """``(kind, case-folded id)``; the id is ``""`` for ``global``."""
+        return self.kind, (self.id or "").casefold()
 
-class PriceSignal(FeraModel):
+
+class _AppliesWhereDefined:
+    """When a signal applies: where its ``defining_field`` series is defined."""
+
+    def intervals_s(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Starts and ends [epoch s] of the intervals in which the signal applies.
+
+        Those on which its ``defining_field`` series is defined, contiguous
+        periods merged.
+        """
+        starts, ends, _ = getattr(self, self.defining_field).to_arrays()
+        breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+        return starts[np.r_[0, breaks]], ends[np.r_[breaks - 1, len(ends) - 1]]
+
+
+class PriceSignal(_AppliesWhereDefined, FeraModel):
     """Import (and optionally export) energy prices over time [currency/kWh]."""
 
     id: Identifier
@@ -59,8 +83,13 @@ class PriceSignal(FeraModel):
     import_price_per_kwh: TimeSeries
     export_price_per_kwh: TimeSeries | None = None
 
+    @property
+    def defining_field(self) -> str:
+        """The series that says when the signal applies: ``import_price_per_kwh``."""
+        return "import_price_per_kwh"
 
-class EmissionSignal(FeraModel):
+
+class EmissionSignal(_AppliesWhereDefined, FeraModel):
     """Marginal or average emissions [gCO2/kWh] and/or renewable share [0..1] over time."""
 
     id: Identifier
@@ -77,3 +106,8 @@ class EmissionSignal(FeraModel):
         if self.renewable_share is not None:
             self.renewable_share.check_range("renewable_share", low=0.0, high=1.0)
         return self
+
+    @property
+    def defining_field(self) -> str:
+        """The series that says when the signal applies: emissions, else renewable share."""
+        return "renewable_share" if self.emission_g_per_kwh is None else "emission_g_per_kwh"
