@@ -45,7 +45,8 @@ def generate(
     node; and charging stations of two EVSEs each (depth >= 3). EVSEs are 11
     or 22 kW. Session ``k`` uses EVSE ``k mod n_evses``; when there are more
     sessions than EVSEs the horizon is split so that sessions on one EVSE
-    follow each other. Every node's import and export capacity is
+    follow each other, and the later ones are arrival estimates (one EVSE
+    has one ACTIVE Session at a time). Every node's import and export capacity is
     ``capacity_factor`` times the EVSE power below it, so limits bind.
 
     Parameters
@@ -219,7 +220,8 @@ def _demands(rng, horizon, uids, evse_power_kw, n_sessions, estimate_share, disc
             profile_type=draw_profile_type(rng, _PROFILE_WEIGHTS),
             discharge_allowed=bool(rng.random() < discharge_share),
         )
-        if rng.random() < estimate_share:
+        # an EVSE's later visits have not begun: estimates, not a second ACTIVE Session on it
+        if rng.random() < estimate_share or k >= len(uids):
             demands.add_estimate(visit)
         else:
             demands.add_session(visit, token_uid=f"T{k:06d}")
