@@ -21,8 +21,10 @@ Each later stage keeps the earlier optima up to a tolerance of
 The solution is then made safe (:mod:`fera_flex.scheduling.safety`) and
 checked once more by :func:`~fera_flex.scheduling.verify.verify_power`; if
 anything still broke a limit the plan would not charge at all (status
-FAILED). A solver failure or time limit returns the best safe plan found
-(or one that does not charge) with a status that says so.
+FAILED). A time limit returns the best safe plan found with status
+TIME_LIMIT; a failure of the first solve one that does not charge (FAILED);
+a failure of a later, refining stage the previous stage's plan, with a
+message that says so.
 
 Examples
 --------
@@ -54,6 +56,9 @@ __all__ = ["STAGE_TOLERANCE", "schedule"]
 
 STAGE_TOLERANCE = 1e-7
 """Relative slack with which a stage's optimum bounds the later stages."""
+
+FEASIBILITY_SLACK = 1e-7
+"""Absolute slack per summed term of a stage bound (a solver's row feasibility tolerance)."""
 
 _OBJECTIVE_KEYS = {f.name for f in fields(ObjectiveOptions)}
 _SOLVER_KEYS = {f.name for f in fields(SolverOptions)}
@@ -136,7 +141,7 @@ def schedule(
             f"; safety repair left {len(broken)} violations (first: {broken[0]}): no charging"
         )
     timings["verify"] = time.perf_counter() - tic
-    economic = result.status is SolveStatus.OPTIMAL and solved[-1] == StageGoal.ECONOMIC.value
+    economic = result.status is SolveStatus.OPTIMAL and result.goal == StageGoal.ECONOMIC.value
     plan = ChargingPlan(
         problem=problem,
         charge_kw=charge,
@@ -160,10 +165,10 @@ def schedule(
 
 def _run_stages(problem: ChargingProblem, run, start_power):
     """Solve the stages in order: (plan status, last result, last result with power)."""
-    tracking = bool(
-        np.isfinite(problem.node_target_min_kw).any()
-        or np.isfinite(problem.node_target_max_kw).any()
+    targets = int(
+        (np.isfinite(problem.node_target_min_kw) | np.isfinite(problem.node_target_max_kw)).sum()
     )
+    tracking = targets > 0
     need, _ = capped_energy_range(problem)
     capped = bool((need < problem.energy_min_kwh * (1 - 1e-9) - 1e-12).any())
     results: list[StageResult] = []
@@ -180,7 +185,7 @@ def _run_stages(problem: ChargingProblem, run, start_power):
         if not feasible and results[-1].status is not SolveStatus.INFEASIBLE:
             return _outcome(results, PlanStatus.OPTIMAL)
         if feasible and tracking:
-            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh)
+            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh, targets)
             step(StageGoal.ECONOMIC, needs_met=True)
     if feasible:
         return _outcome(results, PlanStatus.PARTIAL if capped else PlanStatus.OPTIMAL)
@@ -189,31 +194,45 @@ def _run_stages(problem: ChargingProblem, run, start_power):
         if not step(goal):
             break
         if goal is StageGoal.MAX_ENERGY:
-            bounds["total_unmet_kwh"] = _relaxed(results[-1].total_unmet_kwh)
+            bounds["total_unmet_kwh"] = _relaxed(results[-1].total_unmet_kwh, problem.n_sessions)
         elif goal is StageGoal.FAIR:
             bounds["max_relative_shortfall"] = _relaxed(results[-1].max_relative_shortfall)
         elif goal is StageGoal.TRACK:
-            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh)
+            bounds["total_deviation_kwh"] = _relaxed(results[-1].total_deviation_kwh, targets)
     return _outcome(results, PlanStatus.PARTIAL)
 
 
 def _outcome(results: list[StageResult], solved_status: PlanStatus):
-    """The plan status, the last result and the last result that has power."""
+    """The plan status, the result that speaks for the plan, and the result whose power it uses.
+
+    When a refining stage (after the first optimal one) fails, the plan keeps
+    the last optimal stage's power, whose energy outcome the failed stage
+    was only refining; the message says so. A time limit is reported as such.
+    """
     last = results[-1]
-    with_power = [r for r in results if r.charge_kw is not None]
-    best = with_power[-1] if with_power else None
+    optimal = [r for r in results if r.status is SolveStatus.OPTIMAL and r.charge_kw is not None]
     if last.status is SolveStatus.OPTIMAL:
-        return solved_status, last, best
+        return solved_status, last, last
     if last.status is SolveStatus.TIME_LIMIT:
-        return PlanStatus.TIME_LIMIT, last, best
-    if last.status is SolveStatus.INFEASIBLE or len(results) == 1:
+        with_power = [r for r in results if r.charge_kw is not None]
+        return PlanStatus.TIME_LIMIT, last, with_power[-1] if with_power else None
+    if not optimal:
         return PlanStatus.FAILED, last, None
-    return PlanStatus.FAILED, last, best
+    kept = replace(
+        optimal[-1],
+        message=f"{optimal[-1].message}; a later stage failed ({last.message}): "
+        "its optimum is not refined further",
+    )
+    return solved_status, kept, kept
 
 
-def _relaxed(value: float) -> float:
-    """A stage optimum loosened by the stage tolerance, for the later stages' bound."""
-    return value + STAGE_TOLERANCE * max(1.0, abs(value))
+def _relaxed(value: float, rows: int = 0) -> float:
+    """A stage optimum loosened for the later stages' bound.
+
+    By :data:`STAGE_TOLERANCE` relative, plus the solver's feasibility
+    tolerance for each of the ``rows`` terms the bound sums.
+    """
+    return value + STAGE_TOLERANCE * max(1.0, abs(value)) + FEASIBILITY_SLACK * rows
 
 
 def _surely_short(problem: ChargingProblem, need_kwh: NDArray) -> bool:

@@ -143,6 +143,8 @@ class StageResult:
         Model building and solving time [s].
     message : str
         The solver's own status text.
+    goal : str
+        The goal (``StageGoal.value``) of the stage solved.
     """
 
     status: SolveStatus
@@ -158,6 +160,7 @@ class StageResult:
     build_s: float = 0.0
     solve_s: float = 0.0
     message: str = ""
+    goal: str = ""
 
 
 BACKENDS: Mapping[str, str] = MappingProxyType(

@@ -92,6 +92,7 @@ class LPBackend:
                 SolveStatus.ERROR,
                 None,
                 None,
+                goal=stage.goal.value,
                 build_s=build_s,
                 solve_s=time.perf_counter() - started - build_s,
                 message=f"{self.name} failed: {type(error).__name__}: {error}",
@@ -102,7 +103,11 @@ class LPBackend:
 def _result(
     problem: ChargingProblem, lp: StandardLP, stage: Stage, solution: LPSolution, build_s: float
 ) -> StageResult:
-    timing = {"build_s": build_s + solution.build_s, "solve_s": solution.solve_s}
+    timing = {
+        "build_s": build_s + solution.build_s,
+        "solve_s": solution.solve_s,
+        "goal": stage.goal.value,
+    }
     if solution.x is None:
         return StageResult(solution.status, None, None, message=solution.message, **timing)
     x = solution.x
