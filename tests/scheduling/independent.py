@@ -117,7 +117,8 @@ def _explicit_rating(problem, uid, n_slots):
     if isinstance(given, Mapping):
         value = given.get(uid)
     else:
-        evse_ids = list(getattr(problem, "evse_ids", None) or [])
+        known = getattr(problem, "evse_ids", None)
+        evse_ids = [] if known is None else list(known)
         if uid not in evse_ids:
             return None
         value = np.asarray(given, dtype=np.float64)[evse_ids.index(uid)]
@@ -356,17 +357,27 @@ def max_total_energy_kwh(problem) -> float:
         for t in range(n_slots):
             add([(np.isin(rows_i, members) & (rows_t == t)).astype(np.float64)], [rating[t]])
 
-    a_ub = sp.csr_matrix(np.array(blocks)) if blocks else None
-    b_ub = np.array(rhs) if blocks else None
+    # Solve in scaled units (each column over its power box, each row and the objective over
+    # their largest coefficient), with tight tolerances: the instances mix 1e-9 and 1e6, and
+    # HiGHS's default tolerances would otherwise drop the gain of a column worth 1e-3 kWh.
+    matrix = np.array(blocks) if blocks else np.zeros((0, k))
+    bound = np.array(rhs)
+    scaled = matrix * upper[None, :]
+    row_scale = np.abs(scaled).max(axis=1) if blocks else np.ones(0)
+    gain = w * upper
     result = linprog(
-        -w, A_ub=a_ub, b_ub=b_ub, bounds=np.column_stack([np.zeros(k), upper]), method="highs"
+        -gain / gain.max(),
+        A_ub=sp.csr_matrix(scaled / row_scale[:, None]) if blocks else None,
+        b_ub=bound / row_scale if blocks else None,
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
     )
     if result.status != 0:
         raise RuntimeError(f"max_total_energy_kwh: linprog failed: {result.message}")
+    result.x = result.x * upper
     x = np.clip(result.x, 0.0, upper)
     if blocks:  # scale into every row exactly (all coefficients >= 0)
-        matrix = np.array(blocks)
-        bound = np.array(rhs)
         for _ in range(50):
             load = matrix @ x
             over = load > bound
