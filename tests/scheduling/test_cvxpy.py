@@ -139,17 +139,22 @@ def test_solver_arguments():
     assert name == "HIGHS" and not notes
     assert kwargs == {
         "canon_backend": "COO",
-        "highs_options": {"solver": "simplex", "run_crossover": "off", "time_limit": 5.0},
+        "highs_options": {
+            "solver": "simplex",
+            "run_crossover": "off",
+            "small_matrix_value": 1e-12,
+            "time_limit": 5.0,
+        },
     }
     top_level = SolverOptions(extra={"run_crossover": "on", "canon_backend": "CPP"})
     _, kwargs, _ = backend._solver_call(top_level, is_mip=False)
     assert kwargs == {
         "run_crossover": "on",
         "canon_backend": "CPP",
-        "highs_options": {"solver": "ipm"},
+        "highs_options": {"solver": "ipm", "small_matrix_value": 1e-12},
     }
     _, kwargs, _ = backend._solver_call(SolverOptions(mip_rel_gap=0.01), is_mip=True)
-    assert kwargs["highs_options"] == {"mip_rel_gap": 0.01}
+    assert kwargs["highs_options"] == {"mip_rel_gap": 0.01, "small_matrix_value": 1e-12}
     _, kwargs, _ = backend._solver_call(SolverOptions(solver="scs", time_limit_s=2), False)
     assert kwargs == {"canon_backend": "COO", "time_limit_secs": 2.0}
     _, kwargs, _ = backend._solver_call(SolverOptions(solver="scipy", time_limit_s=2), True)

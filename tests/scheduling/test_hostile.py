@@ -564,9 +564,15 @@ def test_independent_checker_flags_each_limit():
 
 def test_independent_checker_reads_a_given_evse_rating():
     problem = checker_problem()
-    # a stand-in with the attribute the new from_arrays argument will set
+    # a stand-in whose EVSE rating is given as a mapping uid -> kW
     fields = {name: getattr(problem, name) for name in ChargingProblem.__slots__}
-    given = SimpleNamespace(**fields, evse_power_max_kw={"NL*FER*E1": 5.0})
+    fields.update(
+        evse_power_max_kw={"NL*FER*E1": 5.0},
+        evse_ids=None,
+        evse_of_session=None,
+        energy_kwh=problem.energy_kwh,
+    )
+    given = SimpleNamespace(**fields)
     ((uid, rows, rating),) = independent.evse_groups(given)
     assert (uid, rows.tolist(), rating.tolist()) == ("NL*FER*E1", [0, 1], [5.0, 5.0])
     zero = np.zeros((2, 2))

@@ -141,4 +141,5 @@ def test_session_without_need_takes_what_it_can_including_partial_slots():
     problem = ChargingProblem.from_scenario(Scenario.model_validate(raw))
     row = problem.session_ids.index("H-01")
     assert problem.presence[row, problem.arrival_slot[row]] < 1.0  # arrives inside a slot
-    assert problem.energy_kwh[row] == pytest.approx(problem.max_deliverable_kwh()[row], rel=1e-12)
+    own_kwh = (problem.power_max_kw[row] * problem.slot_energy_h[row]).sum()
+    assert problem.energy_kwh[row] == pytest.approx(own_kwh, rel=1e-12)

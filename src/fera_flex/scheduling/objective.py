@@ -52,6 +52,7 @@ __all__ = [
     "ObjectiveOptions",
     "charge_costs",
     "discharge_values",
+    "money_unit_eur_per_kwh",
     "price_scale",
     "regular_above_flat_costs",
     "regular_flat_rate_kw",
@@ -138,22 +139,41 @@ class ObjectiveOptions:
         return result
 
 
-def price_scale(problem: ChargingProblem) -> float:
-    """The mean absolute import price ``P`` [EUR/kWh] (1.0 when every price is 0)."""
+def money_unit_eur_per_kwh(problem: ChargingProblem, options: ObjectiveOptions) -> float:
+    """The largest magnitude of a price or per-kWh cost in the problem [EUR/kWh] (1.0 if none).
+
+    Cost terms are computed in multiples of it, so prices anywhere in the
+    float range neither overflow nor underflow.
+    """
+    values = [
+        float(np.max(np.abs(problem.price_eur_per_kwh), initial=0.0)),
+        float(np.max(np.abs(problem.export_price_eur_per_kwh), initial=0.0)),
+        options.degradation_eur_per_kwh,
+    ]
+    if options.emission_price_eur_per_kg is not None:
+        emission = float(np.max(problem.emission_g_per_kwh, initial=0.0))
+        values.append(emission / 1000.0 * options.emission_price_eur_per_kg)
+    unit = max(values)
+    return unit if 0 < unit < np.inf else 1.0
+
+
+def price_scale(problem: ChargingProblem, unit_eur_per_kwh: float = 1.0) -> float:
+    """The mean absolute import price ``P`` in multiples of ``unit_eur_per_kwh`` (1.0 if all 0)."""
     prices = problem.price_eur_per_kwh
-    scale = float(np.mean(np.abs(prices))) if prices.size else 0.0
+    scale = float(np.mean(np.abs(prices) / unit_eur_per_kwh)) if prices.size else 0.0
     return scale if 0 < scale < np.inf else 1.0
 
 
-def _per_kwh(problem: ChargingProblem, options: ObjectiveOptions, export: bool) -> NDArray:
+def _per_kwh(problem, options: ObjectiveOptions, export: bool, unit: float) -> NDArray:
     n, n_slots = problem.n_sessions, problem.n_slots
     price = np.broadcast_to(
-        problem.export_price_eur_per_kwh if export else problem.price_eur_per_kwh, (n, n_slots)
+        (problem.export_price_eur_per_kwh if export else problem.price_eur_per_kwh) / unit,
+        (n, n_slots),
     )
     emission = np.broadcast_to(problem.emission_g_per_kwh, (n, n_slots))
-    scale = price_scale(problem)
+    scale = price_scale(problem, unit)
     if options.emission_price_eur_per_kg is not None:
-        green = emission * (options.emission_price_eur_per_kg / 1000.0)
+        green = emission * (options.emission_price_eur_per_kg / 1000.0 / unit)
     else:
         emissions = problem.emission_g_per_kwh
         mean_emission = float(np.mean(emissions)) if emissions.size else 0.0
@@ -167,15 +187,20 @@ def _per_kwh(problem: ChargingProblem, options: ObjectiveOptions, export: bool) 
     )
 
 
-def charge_costs(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
-    """Cost of charging 1 kWh per (session, slot) [EUR/kWh], shape (n, T)."""
-    return np.ascontiguousarray(_per_kwh(problem, options, export=False))
+def charge_costs(
+    problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float = 1.0
+) -> NDArray[np.float64]:
+    """Cost of charging 1 kWh per (session, slot) [``unit_eur_per_kwh``], shape (n, T)."""
+    return np.ascontiguousarray(_per_kwh(problem, options, False, unit_eur_per_kwh))
 
 
-def discharge_values(problem: ChargingProblem, options: ObjectiveOptions) -> NDArray[np.float64]:
-    """Net value of discharging 1 kWh per (session, slot) [EUR/kWh], shape (n, T)."""
+def discharge_values(
+    problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float = 1.0
+) -> NDArray[np.float64]:
+    """Net value of discharging 1 kWh per (session, slot) [``unit_eur_per_kwh``], shape (n, T)."""
     return np.ascontiguousarray(
-        _per_kwh(problem, options, export=True) - options.degradation_eur_per_kwh
+        _per_kwh(problem, options, True, unit_eur_per_kwh)
+        - options.degradation_eur_per_kwh / unit_eur_per_kwh
     )
 
 
@@ -186,8 +211,8 @@ def regular_flat_rate_kw(problem: ChargingProblem, need_kwh: NDArray) -> NDArray
 
 
 def regular_above_flat_costs(
-    problem: ChargingProblem, options: ObjectiveOptions
+    problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float = 1.0
 ) -> NDArray[np.float64]:
-    """Extra cost of REGULAR charging above the flat rate [EUR/kWh], 0 for other sessions."""
-    weight = options.regular_weight * price_scale(problem)
+    """Extra cost of REGULAR charging above the flat rate [``unit_eur_per_kwh``], 0 for others."""
+    weight = options.regular_weight * price_scale(problem, unit_eur_per_kwh)
     return np.where(problem.profile_type == REGULAR, weight, 0.0)

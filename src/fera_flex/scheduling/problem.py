@@ -859,22 +859,41 @@ class ChargingProblem:
     def own_power_max_kw(self) -> NDArray[np.float64]:
         """Most power each session could draw alone [kW], (n, T).
 
-        Its own limit, its EVSE's rating and the EV room of every node above
-        it, as if no other session were plugged in (phase limits aside).
+        Its own limit, its EVSE's rating, and the EV room and phase-current
+        room of every node above it, as if no other session were plugged in.
         """
         power = self.power_max_kw.copy()
         shared = self.evse_of_session >= 0
         power[shared] = np.minimum(
             power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
         )
-        room = self.node_ev_max_kw
+        node_room = self._path_minimum(self.node_ev_max_kw)[self.node_of_session]
+        phase_room = self._path_minimum(self._phase_room_kw())[self.node_of_session]
+        phases = self.session_phases.sum(axis=1)[:, None]
+        return np.minimum(np.minimum(power, node_room), phases * phase_room)
+
+    def _path_minimum(self, per_node: NDArray) -> NDArray[np.float64]:
+        """(m, T): the minimum of a per-node array over each node and its ancestors."""
         ancestors = self.ancestors()
-        path_room = np.full((self.n_nodes, self.n_slots), np.inf)
+        smallest = np.full((self.n_nodes, self.n_slots), np.inf)
         for level in range(ancestors.shape[1]):
             above = ancestors[:, level]
             on = above >= 0
-            path_room[on] = np.minimum(path_room[on], room[above[on]])
-        return np.minimum(power, path_room[self.node_of_session])
+            smallest[on] = np.minimum(smallest[on], per_node[above[on]])
+        return smallest
+
+    def _phase_room_kw(self) -> NDArray[np.float64]:
+        """(m, T): each node's phase-current room as the kW one phase carries, inf without limit.
+
+        A session on ``k`` phases may draw ``k`` times this alone.
+        """
+        limit = self.phase_current_max_a
+        if not np.isfinite(limit).any():
+            return np.full(limit.shape, np.inf)
+        volts = self.node_voltage_v[:, None]
+        base_a = self.node_base_load_kw * 1000.0 / (3.0 * volts)
+        with np.errstate(invalid="ignore"):
+            return np.maximum(limit - base_a, 0.0) * volts / 1000.0
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,)."""

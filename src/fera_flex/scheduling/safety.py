@@ -180,17 +180,21 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     if over.size == 0:
         return charge
     rows = charge[over]
-    p_min = problem.power_min_kw[over, None]
-    floor = np.where(rows >= p_min, p_min, 0.0)
-    cuttable = (rows - floor) * per_kw[over]
-    later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after each slot
     # a little more than the excess, so the sum lands below the maximum after rounding
-    wanted = (excess[over] * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over]))[:, None]
-    cut = np.clip(wanted - later, 0.0, cuttable)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reduced = np.where(cut > 0, rows - cut / per_kw[over], rows)
+    wanted = excess[over] * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over])
+    p_min = problem.power_min_kw[over, None]
+    # first down to the minimum rate; what that cannot remove, by switching slots off
+    for floor in (np.where(rows >= p_min, p_min, 0.0), np.zeros_like(rows)):
+        cuttable = np.maximum(rows - floor, 0.0) * per_kw[over]
+        later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after a slot
+        cut = np.clip(wanted[:, None] - later, 0.0, cuttable)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows = np.maximum(np.where(cut > 0, rows - cut / per_kw[over], rows), 0.0)
+        wanted = wanted - cut.sum(axis=1)
+        if (wanted <= 0).all():
+            break
     charge = charge.copy()
-    charge[over] = np.maximum(reduced, 0.0)
+    charge[over] = rows
     return charge
 
 

@@ -158,9 +158,16 @@ def schedule(
     )
     tic = time.perf_counter()
     causes = unmet_causes(plan)
+    if status in (PlanStatus.OPTIMAL, PlanStatus.PARTIAL):  # as delivered, whatever the path
+        status = PlanStatus.PARTIAL if causes else PlanStatus.OPTIMAL
     timings["causes"] = time.perf_counter() - tic
     timings["total"] = time.perf_counter() - started
-    return replace(plan, unmet_causes=MappingProxyType(causes), timings_s=MappingProxyType(timings))
+    return replace(
+        plan,
+        status=status,
+        unmet_causes=MappingProxyType(causes),
+        timings_s=MappingProxyType(timings),
+    )
 
 
 def _run_stages(problem: ChargingProblem, run, start_power):

@@ -57,6 +57,7 @@ from fera_flex.scheduling.objective import (
     ObjectiveOptions,
     charge_costs,
     discharge_values,
+    money_unit_eur_per_kwh,
     regular_above_flat_costs,
     regular_flat_rate_kw,
 )
@@ -296,10 +297,11 @@ def build_lp(
     discharge_i, discharge_t = np.nonzero(problem.discharge_max_kw > 0)
     w_charge = hours[charge_i, charge_t]
     w_discharge = hours[discharge_i, discharge_t]
-    cost_p = w_charge * charge_costs(problem, options)[charge_i, charge_t]
-    cost_d = -w_discharge * discharge_values(problem, options)[discharge_i, discharge_t]
+    unit = money_unit_eur_per_kwh(problem, options)
+    cost_p = w_charge * charge_costs(problem, options, unit)[charge_i, charge_t]
+    cost_d = -w_discharge * discharge_values(problem, options, unit)[discharge_i, discharge_t]
     need_lo, need_hi = capped_energy_range(problem)
-    above_cost = regular_above_flat_costs(problem, options)
+    above_cost = regular_above_flat_costs(problem, options, unit)
     flat_kw = regular_flat_rate_kw(problem, need_lo)
     p_max = problem.power_max_kw[charge_i, charge_t]
     split = np.flatnonzero(
@@ -313,7 +315,7 @@ def build_lp(
         float(np.max(np.abs(cost_d), initial=0.0)),
         float(np.max(np.abs(cost_above), initial=0.0)),
     )
-    scale = scale if scale > 0 and np.isfinite(scale) else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 and np.isfinite(1.0 / scale) else 1.0
     weight = 1.0 / scale if economic else 0.0
 
     start_p = start_a = start_d = start_u = None
@@ -373,7 +375,7 @@ def build_lp(
     target_rows = _add_target_rows(b, problem, flows, stage)
     offset = 0.0
     if economic:
-        offset = _add_node_peaks(b, problem, options, flows, weight)
+        offset = _add_node_peaks(b, problem, options, flows, weight / unit)
     _add_min_rates(b, problem, charge_i, charge_t, p_cols, p_pair)
     _add_battery_states(b, problem, p_i, p_t, p_cols, discharge_i, discharge_t, d_cols)
     return b.finish(
@@ -383,7 +385,7 @@ def build_lp(
         discharge_pairs=(discharge_i, discharge_t),
         node_rows=node_rows,
         target_rows=target_rows,
-        cost_scale_eur=scale,
+        cost_scale_eur=scale * unit,
     )
 
 

@@ -40,6 +40,7 @@ Examples
 ('optimal', True)
 """
 
+import dataclasses
 import functools
 import os
 import sys
@@ -443,6 +444,7 @@ def _solver_call(options: SolverOptions, is_mip: bool) -> tuple[str, dict[str, A
     if name == "HIGHS":
         _absorb_highs_banner()
         highs = {"mip_rel_gap": options.mip_rel_gap} if is_mip else dict(HIGHS_LP_OPTIONS)
+        highs["small_matrix_value"] = 1e-12  # as the highs backend: tiny coefficients are real
         if limit is not None:
             highs["time_limit"] = float(limit)
         for key in kwargs:
@@ -514,5 +516,21 @@ def _supports(problem, options: SolverOptions) -> str | None:
     return None
 
 
-BACKEND = LPBackend("cvxpy", solve_lp, backend_args=("extra_objective",), supports_lp=_supports)
+def _careful(options: SolverOptions) -> SolverOptions:
+    """For HiGHS, the highs backend's second-try options (see LPBackend); others unchanged."""
+    if (options.solver or DEFAULT_SOLVER).upper() != "HIGHS":
+        return options
+    from fera_flex.scheduling.backends.highs import RECHECK_OPTIONS
+
+    highs = {**options.extra.get("highs_options", {}), **RECHECK_OPTIONS}
+    return dataclasses.replace(options, extra={**options.extra, "highs_options": highs})
+
+
+BACKEND = LPBackend(
+    "cvxpy",
+    solve_lp,
+    backend_args=("extra_objective",),
+    supports_lp=_supports,
+    recheck=_careful,
+)
 """The problem-level cvxpy backend (``schedule(problem, method="cvxpy")``)."""

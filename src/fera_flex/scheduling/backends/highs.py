@@ -105,6 +105,7 @@ Examples
 ('optimal', True)
 """
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -119,7 +120,14 @@ from fera_flex.scheduling.backends.lp import LPBackend
 from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus
 from fera_flex.scheduling.standard_form import StandardLP
 
-__all__ = ["BACKEND", "IPM_OPTIONS", "SIMPLEX_MAX_COLUMNS", "highs_options", "solve_lp"]
+__all__ = [
+    "BACKEND",
+    "IPM_OPTIONS",
+    "RECHECK_OPTIONS",
+    "SIMPLEX_MAX_COLUMNS",
+    "highs_options",
+    "solve_lp",
+]
 
 SIMPLEX_MAX_COLUMNS = 1_000
 """LPs with fewer columns use dual simplex, larger ones :data:`IPM_OPTIONS`."""
@@ -363,5 +371,15 @@ def _failure(message: str, build_s: float, solve_s: float) -> LPSolution:
     return LPSolution(SolveStatus.ERROR, None, None, float("nan"), build_s, solve_s, message)
 
 
-BACKEND = LPBackend("highs", solve_lp)
+RECHECK_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {"presolve": "off", "mip_feasibility_tolerance": 1e-9}
+)
+"""HiGHS options for the second try of a stage that cannot be infeasible (see LPBackend)."""
+
+
+def _careful(options: SolverOptions) -> SolverOptions:
+    return dataclasses.replace(options, extra={**options.extra, **RECHECK_OPTIONS})
+
+
+BACKEND = LPBackend("highs", solve_lp, recheck=_careful)
 """The problem-level HiGHS backend (``schedule(problem, method="highs")``)."""

@@ -40,6 +40,11 @@ class LPBackend:
     supports_lp : callable, optional
         ``supports_lp(problem, options) -> None | str``: a solver-specific
         refusal (e.g. a MILP for a solver without integer support).
+    recheck : callable, optional
+        ``recheck(options) -> SolverOptions``: the options for a second try
+        when the solver calls a MAX_ENERGY stage infeasible, which it cannot
+        be (no charging at all is feasible): a presolve misled by extreme
+        coefficients, for example.
     """
 
     def __init__(
@@ -48,8 +53,10 @@ class LPBackend:
         solve_lp: Callable[..., LPSolution],
         backend_args: tuple[str, ...] = (),
         supports_lp: Callable[[ChargingProblem, SolverOptions], str | None] | None = None,
+        recheck: Callable[[SolverOptions], SolverOptions] | None = None,
     ) -> None:
         self.name = name
+        self._recheck = recheck
         self._solve_lp = solve_lp
         self._backend_args = backend_args
         self._supports_lp = supports_lp
@@ -85,6 +92,9 @@ class LPBackend:
         build_s = time.perf_counter() - started
         try:
             solution = self._solve_lp(lp, options, **backend_args)
+            impossible = stage.goal is StageGoal.MAX_ENERGY and stage.total_unmet_kwh is None
+            if impossible and solution.status is SolveStatus.INFEASIBLE and self._recheck:
+                solution = self._solve_lp(lp, self._recheck(options), **backend_args)
         except InputError:
             raise
         except Exception as error:
