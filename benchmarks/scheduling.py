@@ -1,35 +1,65 @@
 """Benchmark of the scheduling backends against a straightforward cvxpy model.
 
 Run with ``.venv/bin/python benchmarks/scheduling.py`` (``--quick`` for a
-smoke run, ``--sizes 100,1000`` to choose the numbers of sessions).
+smoke run, ``--sizes 100,1000`` to choose the numbers of sessions of the
+first table, ``--mix-sizes`` and ``--congested-sizes`` for the second).
 
-Instances: ``random_problem(N, T, seed=0)``, one day of T slots, a three-level
-tree (root, feeders, stations of two EVSEs) whose limits bind, all sessions
-CHEAP (so the objective is the energy cost, without REGULAR peak terms), every
-need deliverable (stage HARD).
+Table 1, the LP backends. Instances: ``random_problem(N, T, seed=0)``, one day
+of T slots, a three-level tree (root, feeders, stations of two EVSEs) whose
+limits bind, all sessions CHEAP (so the objective is the energy cost, without
+REGULAR's above-flat-rate cost; checked, since ``from_arrays`` now defaults to
+REGULAR), every need deliverable (stage ``Stage(StageGoal.ECONOMIC,
+needs_met=True)``). Methods, each timed end to end and split into its parts:
 
-Methods, each timed end to end and split into its parts:
-
-* ``highs`` and ``cvxpy``: the fera_flex backends, timed as
-  ``build_lp(problem, ObjectiveOptions())`` followed by ``solve_lp(lp,
-  SolverOptions())``, which is what ``schedule()`` does for a feasible
-  problem. Columns: ``build_lp``, the backend's ``build_s`` (cvxpy: problem
-  construction and compilation; highs: filling and passing the model) and
-  ``solve_s``; ``total`` is the wall time of both calls.
+* ``highs`` and ``cvxpy``: the fera_flex LP solvers, timed as
+  ``build_lp(problem, ObjectiveOptions(), stage)`` followed by
+  ``fera_flex.scheduling.backends.<name>.solve_lp(lp, SolverOptions())``: the
+  solve of the first (and, for a feasible problem, only) stage of
+  ``schedule()``, without its safety repair and verification. Columns:
+  ``build_lp``, the solver's ``build_s`` (cvxpy: problem construction and
+  compilation; highs: filling and passing the model) and ``solve_s``;
+  ``total`` is the wall time of both calls. The objective is
+  ``lp.cost_scale_eur * solution.objective`` [EUR].
 * ``baseline``: the same problem written in cvxpy the way EV schedulers
   usually write it: one ``(N, T)`` variable, a Python loop over sessions
   (power bounds inside the window, zero outside, the energy equality), a loop
-  over nodes (the members' summed power within the node's capacity minus its
-  non-EV load), the same cost coefficients (``objective.charge_costs`` times
-  each slot's plugged-in hours), solved with ``solver="HIGHS"`` and cvxpy's
-  default HiGHS settings. Node limits carry the library's ``SAFETY_MARGIN``
-  so that both formulations describe the same polytope and their optima can
-  be compared to 1e-6. Columns: ``build_lp`` is the Python construction of
-  the cvxpy problem, ``build_s`` its compilation, ``solve_s`` the rest.
+  over nodes (the members' summed power within the node's EV room
+  ``node_ev_max_kw``, i.e. capacity minus non-EV load, posed exactly as the
+  standard form does), the same cost coefficients (``objective.charge_costs``
+  times each slot's plugged-in hours), solved with ``solver="HIGHS"`` and
+  cvxpy's default HiGHS settings. Both formulations describe the same
+  polytope, so their optima agree to 1e-6. Columns: ``build_lp`` is the
+  Python construction of the cvxpy problem, ``build_s`` its compilation,
+  ``solve_s`` the rest.
+
+Table 2, ``schedule(problem, method="highs")`` end to end (stages, safety
+repair, verification, causes), with ``plan.timings_s`` split into build,
+solve, safety, verify, causes and total, and ``plan.stages``. Rows:
+
+* ``cheap``: the all-CHEAP feasible instance above, the reference of the
+  ratios (measured in the same run, at the same N);
+* ``mix``: ``random_problem(N, 96, seed=0, profile_mix=True)``, a
+  CHEAP/FAST/GREEN/REGULAR fleet; target <= 1.5x ``cheap`` at N = 1,000;
+* ``congested``: the ``cheap`` instance with the root limit (node 0) in each
+  slot set to a third of the summed ratings (``power_max_kw``) of the
+  sessions plugged in then, via ``problem.replace(node_capacity_kw=...)``:
+  0.78 of the generator's own root limit on average, so the needs no longer
+  fit and the plan is PARTIAL (stages max_energy, fair, economic); target
+  <= 2x ``cheap`` at N = 1,000 and 10,000. A flat root of a third of the
+  sessions' summed largest ratings does not congest this generator: it is
+  above the generator's root limit in every slot (whose peak is about 0.26
+  of that sum), so that instance is still feasible and OPTIMAL.
+
+Every plan must pass ``verify_plan(plan.problem, plan) == []`` (the script
+fails otherwise); a status other than the expected one is flagged in the
+table.
 
 Every time is the median over the repeats; every repeat builds its model
-anew. All methods run in this one process, one after another, after a warm-up
-solve of a small problem (imports, first-call costs).
+anew; a ``schedule()`` case whose first run takes more than
+:data:`LONG_RUN_S` runs once. All methods run in this one process, one after
+another, after a warm-up solve of a small problem (imports, first-call
+costs). The machine's load average is printed before and after: other work
+on the machine slows every time.
 """
 
 from __future__ import annotations
@@ -39,17 +69,24 @@ import os
 import platform
 import statistics
 import time
+from importlib import import_module
 from importlib.metadata import version
 
 import cvxpy as cp
 import numpy as np
 
+from fera_flex.models.ocpi import ProfileType
 from fera_flex.scenarios.arrays import random_problem
-from fera_flex.scheduling._lp import SAFETY_MARGIN, build_lp
 from fera_flex.scheduling.objective import ObjectiveOptions, charge_costs
-from fera_flex.scheduling.solver import SolverOptions, get_backend
+from fera_flex.scheduling.plan import PlanStatus
+from fera_flex.scheduling.problem import PROFILE_TYPES
+from fera_flex.scheduling.schedule import schedule
+from fera_flex.scheduling.solver import SolverOptions
+from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
+from fera_flex.scheduling.verify import verify_plan
 
 BACKENDS = ("highs", "cvxpy")
+STAGE = Stage(StageGoal.ECONOMIC, needs_met=True)
 OBJECTIVE_RTOL = 1e-6
 TARGETS = (
     # (method, N, T, total [s])
@@ -58,29 +95,66 @@ TARGETS = (
 )
 TARGET_SPEEDUP = 10.0
 SPEEDUP_N = 1000
+SCHEDULE_METHOD = "highs"
+SCHEDULE_PARTS = ("build", "solve", "safety", "verify", "causes", "total")
+ROOT_SHARE = 1.0 / 3.0
+INSTANCES = {
+    # name -> (expected plan status, target ratio to "cheap" [x], the N of the target)
+    "cheap": (PlanStatus.OPTIMAL, None, ()),
+    "mix": (PlanStatus.OPTIMAL, 1.5, (1000,)),
+    "congested": (PlanStatus.PARTIAL, 2.0, (1000, 10000)),
+}
+LONG_RUN_S = 60.0
+"""A schedule() case whose first run takes longer runs only once."""
 
 
 def available_backends():
-    """Backend name -> solve_lp for the backends that import; name -> reason for the others."""
+    """Backend name -> its solve_lp for the backends that import; name -> reason for the others."""
     found, missing = {}, {}
     for name in BACKENDS:
         try:
-            found[name] = get_backend(name)
+            found[name] = import_module(f"fera_flex.scheduling.backends.{name}").solve_lp
         except (ImportError, AttributeError) as error:
             missing[name] = f"{type(error).__name__}: {error}"
     return found, missing
 
 
+def cheap_problem(n, n_slots):
+    """``random_problem(n, n_slots, seed=0)``, checked to be all CHEAP."""
+    problem = random_problem(n, n_slots, seed=0)
+    cheap = PROFILE_TYPES.index(ProfileType.CHEAP)
+    if not (problem.profile_type == cheap).all():
+        raise AssertionError(f"random_problem({n}, {n_slots}) is not all CHEAP")
+    return problem
+
+
+def mix_problem(n, n_slots):
+    """``random_problem(n, n_slots, seed=0, profile_mix=True)``."""
+    return random_problem(n, n_slots, seed=0, profile_mix=True)
+
+
+def congested_problem(n, n_slots):
+    """The all-CHEAP instance with the root limit at a third of the plugged-in ratings."""
+    problem = cheap_problem(n, n_slots)
+    capacity = problem.node_capacity_kw.copy()
+    capacity[0] = ROOT_SHARE * problem.power_max_kw.sum(axis=0)  # 0 outside each window
+    return problem.replace(node_capacity_kw=capacity)
+
+
+PROBLEMS = {"cheap": cheap_problem, "mix": mix_problem, "congested": congested_problem}
+
+
 def time_backend(solve_lp, problem):
-    """One timed run of build_lp + solve_lp: (parts [s], objective)."""
+    """One timed run of build_lp + solve_lp: (parts [s], objective [EUR])."""
     start = time.perf_counter()
-    lp = build_lp(problem, ObjectiveOptions())
+    lp = build_lp(problem, ObjectiveOptions(), STAGE)
     build_lp_s = time.perf_counter() - start
     solution = solve_lp(lp, SolverOptions())
     total_s = time.perf_counter() - start
     if solution.status.value != "optimal":
         raise AssertionError(f"backend did not solve: {solution.status} {solution.message}")
-    return (build_lp_s, solution.build_s, solution.solve_s, total_s), solution.objective
+    objective = lp.cost_scale_eur * solution.objective
+    return (build_lp_s, solution.build_s, solution.solve_s, total_s), objective
 
 
 def baseline_problem(problem):
@@ -99,8 +173,7 @@ def baseline_problem(problem):
             constraints.append(power[i, end:] == 0)
         delivered = cp.sum(cp.multiply(hours[i, first:end] * problem.charge_efficiency[i], window))
         constraints.append(delivered == problem.energy_kwh[i])
-    headroom = problem.node_capacity_kw - problem.subtree_sum(problem.base_load_kw)
-    headroom = headroom - SAFETY_MARGIN * np.maximum(1.0, np.abs(headroom))
+    headroom = problem.node_ev_max_kw  # exact: capacity minus the non-EV load below, >= 0
     below = problem.ancestors()[problem.node_of_session]
     for node in range(problem.n_nodes):
         members = np.flatnonzero((below == node).any(axis=1))
@@ -111,7 +184,7 @@ def baseline_problem(problem):
 
 
 def time_baseline(problem):
-    """One timed run of the baseline: (parts [s], objective)."""
+    """One timed run of the baseline: (parts [s], objective [EUR])."""
     start = time.perf_counter()
     model = baseline_problem(problem)
     construct_s = time.perf_counter() - start
@@ -132,55 +205,90 @@ def measure(run, problem, repeats):
     return tuple(statistics.median(column) for column in zip(*parts, strict=True)), objective
 
 
+def measure_schedule(problem, repeats):
+    """Median ``plan.timings_s`` parts over up to ``repeats`` runs of schedule(), and the plans.
+
+    Every plan is checked with ``verify_plan``; a first run longer than
+    :data:`LONG_RUN_S` is not repeated.
+    """
+    plans = []
+    for _ in range(repeats):
+        plan = schedule(problem, method=SCHEDULE_METHOD)
+        violations = verify_plan(plan.problem, plan)
+        if violations:
+            raise AssertionError(
+                f"verify_plan found {len(violations)} violations, first: {violations[0]}"
+            )
+        plans.append(plan)
+        if plan.timings_s["total"] > LONG_RUN_S:
+            break
+    parts = tuple(
+        statistics.median(plan.timings_s[part] for plan in plans) for part in SCHEDULE_PARTS
+    )
+    return parts, plans
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one repeat, small default sizes")
-    parser.add_argument("--sizes", help="comma-separated numbers of sessions")
+    parser.add_argument("--sizes", help="comma-separated numbers of sessions (LP table)")
+    parser.add_argument(
+        "--mix-sizes", help="N of the mixed-fleet schedule() rows (default 1000; quick: max size)"
+    )
+    parser.add_argument(
+        "--congested-sizes",
+        help="N of the congested schedule() rows (default 1000,10000; quick: max size)",
+    )
     parser.add_argument("--repeats", type=int, help="repeats per case (default 3, quick 1)")
     parser.add_argument(
         "--baseline-max", type=int, default=1000, help="largest N for the baseline (default 1000)"
     )
     args = parser.parse_args()
-    default_sizes = "20,50" if args.quick else "100,1000,10000"
-    args.sizes = [int(size) for size in (args.sizes or default_sizes).split(",")]
+
+    def sizes(text):
+        return [int(size) for size in text.split(",")]
+
+    args.sizes = sizes(args.sizes or ("20,50" if args.quick else "100,1000,10000"))
+    largest = str(max(args.sizes))
+    args.mix_sizes = sizes(args.mix_sizes or (largest if args.quick else "1000"))
+    args.congested_sizes = sizes(args.congested_sizes or (largest if args.quick else "1000,10000"))
     args.repeats = args.repeats or (1 if args.quick else 3)
     # the 288-slot case of the cvxpy target; in quick mode at the smallest size
     args.long_case = (min(args.sizes), 288) if args.quick else (1000, 288)
     return args
 
 
-def main():
-    args = parse_args()
-    backends, missing = available_backends()
-    load_before = os.getloadavg()
-    for solve_lp in backends.values():  # warm-up: imports and first-call costs
-        time_backend(solve_lp, random_problem(10, 24, seed=1))
-    time_baseline(random_problem(10, 24, seed=1))
-
+def run_lp_table(args, backends):
+    """Table 1 results: (method, N, T) -> (parts, objective)."""
     cases = [(n, 96) for n in args.sizes] + [args.long_case]
-    results = {}  # (method, N, T) -> (parts, objective)
+    results = {}
     for n, n_slots in cases:
-        problem = random_problem(n, n_slots, seed=0)
+        problem = cheap_problem(n, n_slots)
         for name, solve_lp in backends.items():
             results[name, n, n_slots] = measure(
                 lambda p, solve_lp=solve_lp: time_backend(solve_lp, p), problem, args.repeats
             )
         if n <= args.baseline_max and n_slots == 96:
             results["baseline", n, n_slots] = measure(time_baseline, problem, args.repeats)
-    load_after = os.getloadavg()
+    return cases, results
 
+
+def run_schedule_table(args):
+    """Table 2 results: (instance, N) -> (parts, plans), cheap first at every N."""
+    wanted = [("mix", n) for n in args.mix_sizes] + [("congested", n) for n in args.congested_sizes]
+    results = {}
+    for n in sorted({n for _, n in wanted}):
+        for name in ("cheap", *(name for name, size in wanted if size == n)):
+            problem = PROBLEMS[name](n, 96)
+            results[name, n] = measure_schedule(problem, args.repeats)
+    return results
+
+
+def print_lp_table(args, cases, results, missing):
     print(
-        f"fera_flex scheduling benchmark: random_problem(N, T, seed=0), 3-level tree, all CHEAP, "
-        f"stage HARD; median of {args.repeats} run(s)"
-    )
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, cvxpy {cp.__version__}, "
-        f"highspy {version('highspy')}; {os.cpu_count()} CPUs; load average "
-        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after"
-    )
-    print(
-        "highs/cvxpy timed as build_lp + solve_lp (what schedule() does for a feasible problem); "
-        "baseline: build_lp = Python construction, build_s = cvxpy compilation"
+        "highs/cvxpy timed as build_lp + solve_lp (the first stage of schedule(), without its "
+        "safety repair and verification); baseline: build_lp = Python construction, "
+        "build_s = cvxpy compilation"
     )
     for name, reason in missing.items():
         print(f"backend {name} not available: {reason}")
@@ -208,6 +316,39 @@ def main():
             assert relative <= OBJECTIVE_RTOL, (n, n_slots, method, objective, reference)
     print(f"objectives agree within {OBJECTIVE_RTOL:g} relative for every (N, T)")
 
+
+def print_schedule_table(results):
+    print()
+    print(
+        f'schedule(problem, method="{SCHEDULE_METHOD}") end to end, T=96: plan.timings_s [s], '
+        "plan.status, plan.stages; ratio = total / total of cheap at the same N; every plan "
+        "passes verify_plan"
+    )
+    header = (
+        f"{'N':>6} {'instance':<10} {'runs':>4} {'status':<8} "
+        + " ".join(f"{part:>8}" for part in SCHEDULE_PARTS)
+        + f" {'ratio':>7} {'unmet [kWh]':>12}  stages"
+    )
+    print(header)
+    print("-" * len(header))
+    for (name, n), (parts, plans) in results.items():
+        plan = plans[-1]
+        expected = INSTANCES[name][0]
+        status = plan.status.value + ("" if plan.status is expected else "!")
+        ratio = parts[-1] / results["cheap", n][0][-1]
+        times = " ".join(f"{value:8.3f}" for value in parts)
+        print(
+            f"{n:>6} {name:<10} {len(plans):>4} {status:<8} {times} {ratio:6.2f}x "
+            f"{float(plan.unmet_kwh.sum()):12.1f}  {'>'.join(plan.stages)}"
+        )
+    for (name, _), (_, plans) in results.items():
+        plan = plans[-1]
+        expected = INSTANCES[name][0]
+        if plan.status is not expected:
+            print(f"! {name}: {plan.status.value}, expected {expected.value}: {plan.message}")
+
+
+def print_targets(results, schedule_results):
     print("targets:")
     for method, n, n_slots, limit_s in TARGETS:
         result = results.get((method, n, n_slots))
@@ -228,6 +369,51 @@ def main():
                 f"  {method} >= {TARGET_SPEEDUP:g}x baseline at N={SPEEDUP_N}: "
                 f"{speedup:.1f}x, {met}"
             )
+    for name, (_, limit, sizes) in INSTANCES.items():
+        if limit is None:
+            continue
+        for n in sizes:
+            what = f"  schedule {name} N={n} T=96 total <= {limit:g}x cheap"
+            result, cheap = schedule_results.get((name, n)), schedule_results.get(("cheap", n))
+            if result is None or cheap is None:
+                print(f"{what}: not measured in this run")
+                continue
+            ratio = result[0][-1] / cheap[0][-1]
+            met = "met" if ratio <= limit else "NOT met"
+            print(
+                f"{what}: {result[0][-1]:.3f} s / {cheap[0][-1]:.3f} s = {ratio:.2f}x, {met} "
+                f"({result[1][-1].status.value})"
+            )
+
+
+def main():
+    args = parse_args()
+    backends, missing = available_backends()
+    load_before = os.getloadavg()
+    warm = random_problem(10, 24, seed=1)
+    for solve_lp in backends.values():  # warm-up: imports and first-call costs
+        time_backend(solve_lp, warm)
+    time_baseline(warm)
+    schedule(warm, method=SCHEDULE_METHOD)
+    schedule(random_problem(10, 24, seed=1, overload=1.5), method=SCHEDULE_METHOD)
+
+    cases, results = run_lp_table(args, backends)
+    schedule_results = run_schedule_table(args)
+    load_after = os.getloadavg()
+
+    print(
+        f"fera_flex scheduling benchmark: random_problem(N, T, seed=0), 3-level tree; table 1 "
+        f"all CHEAP, every need met (Stage(ECONOMIC, needs_met=True)); median of "
+        f"{args.repeats} run(s)"
+    )
+    print(
+        f"Python {platform.python_version()}, numpy {np.__version__}, cvxpy {cp.__version__}, "
+        f"highspy {version('highspy')}; {os.cpu_count()} CPUs; load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after"
+    )
+    print_lp_table(args, cases, results, missing)
+    print_schedule_table(schedule_results)
+    print_targets(results, schedule_results)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The scheduling benchmark runs: ``--quick`` on tiny sizes exits 0 and prints its table."""
+"""The scheduling benchmark runs: ``--quick`` on tiny sizes exits 0 and prints its tables."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "scheduling.py"
 
 
-def test_quick_run_prints_the_table():
+def test_quick_run_prints_the_tables():
     result = subprocess.run(
         [sys.executable, str(BENCHMARK), "--quick", "--sizes", "8,16"],
         capture_output=True,
@@ -22,4 +22,17 @@ def test_quick_run_prints_the_table():
         assert f"     8   96 {method}" in out and f"    16   96 {method}" in out
     assert "    8  288 cvxpy" in out
     assert "objectives agree within 1e-06 relative" in out
+    # the schedule() table: the feasible all-CHEAP reference, the mixed fleet, the congested tree
+    assert 'schedule(problem, method="highs") end to end' in out
+    for part in ("build", "solve", "safety", "verify", "causes", "total", "ratio", "stages"):
+        assert part in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("    16 ")}
+    assert "1.00x" in rows["cheap"] and rows["cheap"].endswith("economic")
+    assert " optimal " in rows["cheap"] and " optimal " in rows["mix"]
+    assert " partial " in rows["congested"]
+    assert rows["congested"].endswith("max_energy>fair>economic")
+    assert "!" not in out  # no plan with an unexpected status
     assert "targets:" in out
+    assert "schedule mix N=1000 T=96 total <= 1.5x cheap" in out
+    assert "schedule congested N=1000 T=96 total <= 2x cheap" in out
+    assert "schedule congested N=10000 T=96 total <= 2x cheap" in out
