@@ -225,3 +225,10 @@ def test_problems_and_plans_travel():
         np.testing.assert_array_equal(copied.charge_kw, plan.charge_kw)
         assert dict(copied.unmet_causes) == dict(plan.unmet_causes)
         assert copied.status is plan.status and copied.stages == plan.stages
+
+
+def test_no_solver_dust_in_plans():
+    """An interior point solution's residue (far below a watt) is not planned power."""
+    plan = schedule(random_problem(300, seed=1, profile_mix=True))
+    power = np.concatenate([plan.charge_kw.ravel(), plan.discharge_kw.ravel()])
+    assert not ((power > 0) & (power < 1e-6)).any()

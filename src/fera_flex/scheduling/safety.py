@@ -5,8 +5,10 @@ by a solver tolerance (about 1e-9 relative). :func:`make_safe` removes that
 excess by lowering power, never raising it, so no repair can break a limit
 that another repair fixed:
 
-1. clip every power into its bounds and window; a charging power within
-   1e-6 kW below its minimum rate is raised to it, any other below it is 0;
+1. clip every power into its bounds and window; power below
+   :data:`DUST_KW` (an interior point solver's residue) is 0; a charging
+   power within 1e-6 kW below its minimum rate is raised to it, any other
+   below it is 0;
 2. shared EVSEs: scale their sessions' charging down where the rating is exceeded;
 3. nodes and phases, root first, level by level: scale the charging (import
    side) or discharging (export side) of the sessions under a node down by
@@ -40,13 +42,16 @@ from numpy.typing import NDArray
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
-__all__ = ["PASSES", "make_safe"]
+__all__ = ["DUST_KW", "PASSES", "make_safe"]
 
 PASSES = 4
 """Repair passes before a V2G session that still breaks its battery level stops discharging."""
 
 _SHAVE = 1.0 - 1e-12
 """Scaling factors are multiplied by this, so a scaled sum lands below its limit, not on it."""
+
+DUST_KW = 1e-6
+"""Power below this is an interior point solver's residue, not a plan: it becomes 0 [kW]."""
 
 _SNAP_KW = 1e-6
 """A charging power this close below its minimum rate is raised to it [kW]."""
@@ -73,6 +78,8 @@ def make_safe(
     """
     charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
     discharge = np.clip(np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw)
+    charge[charge < DUST_KW] = 0.0
+    discharge[discharge < DUST_KW] = 0.0
     p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
     near = (charge < p_min) & (charge >= p_min - _SNAP_KW)
     charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)

@@ -147,7 +147,9 @@ def _prices(problem: ChargingProblem, lp: StandardLP, row_dual: np.ndarray) -> d
     """Node import/export shadow prices and session energy prices [EUR/kWh] from row duals."""
     scale = lp.cost_scale_eur
     nodes, slots = lp.node_rows
-    dual = row_dual[lp.rows["node"]] * scale / problem.grid.dt_h
+    with np.errstate(over="ignore"):  # prices near the float maximum: an infinite price
+        dual = row_dual[lp.rows["node"]] * scale / problem.grid.dt_h
+        energy = row_dual[lp.rows["energy"]] * scale
     import_price = np.zeros((problem.n_nodes, problem.n_slots))
     export_price = np.zeros_like(import_price)
     import_price[nodes, slots] = np.maximum(-dual, 0.0)
@@ -155,5 +157,5 @@ def _prices(problem: ChargingProblem, lp: StandardLP, row_dual: np.ndarray) -> d
     return {
         "node_import_price_eur_per_kwh": import_price,
         "node_export_price_eur_per_kwh": export_price,
-        "session_energy_price_eur_per_kwh": row_dual[lp.rows["energy"]] * scale,
+        "session_energy_price_eur_per_kwh": energy,
     }
