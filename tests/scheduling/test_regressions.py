@@ -4,7 +4,6 @@ import multiprocessing
 import pickle
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -13,66 +12,19 @@ from fera_flex.errors import InputError
 from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import PlanStatus
-from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
-from fera_flex.scheduling.verify import verify_plan, verify_power
-from fera_flex.timeseries import TimeGrid
+from fera_flex.scheduling.verify import verify_plan
 from tests.scheduling.reference import reference
+from tests.scheduling.test_hostile import one_node
 
-GRID = TimeGrid(datetime(2026, 3, 2, tzinfo=timezone.utc), timedelta(minutes=15), 8)
 BACKENDS = ["highs", "cvxpy"]
-
-
-def one_node(**changes):
-    args = dict(
-        grid=GRID,
-        arrival_slot=[0],
-        departure_slot=[8],
-        energy_kwh=[5.0],
-        power_max_kw=11.0,
-        node_of_session=[0],
-        node_parent=[-1],
-        node_capacity_kw=15.0,
-        price_eur_per_kwh=np.full(8, 0.3),
-    )
-    args.update(changes)
-    return ChargingProblem.from_arrays(**args)
-
-
-def zero_slot(value):
-    cap = np.full((1, 8), 15.0)
-    cap[0, 3] = value
-    return cap
-
-
-@pytest.mark.parametrize("method", BACKENDS)
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"node_capacity_kw": zero_slot(0.0)},
-        {"node_capacity_kw": zero_slot(1e-9)},
-        {"base_load_kw": 15.0},  # building load exactly at the capacity: no room at all
-        {"base_load_kw": 15.1},  # and above it
-        {"phase_current_max_a": zero_slot(0.0)},
-    ],
-    ids=["0 kW slot", "1e-9 kW slot", "base = capacity", "base > capacity", "0 A phase"],
-)
-def test_zero_headroom_is_a_slot_without_charging(method, changes):
-    problem = one_node(**changes)
-    plan = schedule(problem, method)
-    no_room = "base_load_kw" in changes
-    expected = 0.0 if no_room else 5.0
-    assert plan.status is (PlanStatus.PARTIAL if no_room else PlanStatus.OPTIMAL), plan.message
-    np.testing.assert_allclose(plan.delivered_kwh, [expected], atol=1e-6)
-    assert verify_plan(problem, plan, tolerance=0.0) == []
-    if not no_room:
-        assert plan.charge_kw[0, 3] <= 1e-9 * (1 if "node_capacity_kw" in changes else 0) + 0.0
 
 
 @pytest.mark.parametrize("method", BACKENDS)
 @pytest.mark.parametrize("need", [1e6, 1e9, 1e12])
-def test_an_absurd_need_costs_only_its_own_shortfall(method, need):
+def test_an_absurd_need_costs_only_its_own_shortfall_and_names_it(method, need):
+    """Delivery is also checked (highs) in test_hostile; here both backends and the cause."""
     problem = one_node(
         arrival_slot=[0, 0], departure_slot=[8, 8], energy_kwh=[need, 3.0], node_of_session=[0, 0]
     )
@@ -85,56 +37,12 @@ def test_an_absurd_need_costs_only_its_own_shortfall(method, need):
     assert "phase" not in plan.unmet_causes["s0"]
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"energy_kwh": [1e8]}, {"price_eur_per_kwh": np.full(8, 1e300)}],
-    ids=["need 1e8", "price 1e300"],
-)
-def test_cvxpy_extremes_give_a_plan_not_an_exception(changes):
-    problem = one_node(**changes)
+def test_cvxpy_with_a_need_of_1e8_gives_a_plan_not_an_exception():
+    problem = one_node(energy_kwh=[1e8])
     plan = schedule(problem, "cvxpy")
-    assert plan.status in (PlanStatus.OPTIMAL, PlanStatus.PARTIAL, PlanStatus.FAILED)
+    assert plan.status is PlanStatus.PARTIAL
     assert verify_plan(problem, plan, tolerance=0.0) == []
-    if "energy_kwh" in changes:
-        assert plan.delivered_kwh[0] == pytest.approx(22.0, rel=1e-6)
-
-
-@pytest.mark.parametrize("method", BACKENDS)
-def test_sessions_on_one_evse_share_its_rating(method):
-    problem = one_node(
-        arrival_slot=[0, 2],
-        departure_slot=[6, 8],
-        energy_kwh=[10.0, 10.0],
-        power_max_kw=11.04,
-        node_of_session=[0, 0],
-        node_capacity_kw=np.inf,
-        evse_uids=["EVSE-1", "EVSE-1"],
-    )
-    plan = schedule(problem, method)
-    together = plan.charge_kw.sum(axis=0)
-    assert together.max() <= 11.04
-    assert verify_plan(problem, plan, tolerance=0.0) == []
-    # and verify_plan catches a plan that gives each its full power
-    both = problem.power_max_kw.copy()
-    kinds = {v.kind for v in verify_power(problem, both, 0 * both)}
-    assert "evse" in kinds
-
-
-def test_an_evse_rating_below_its_sessions_limits():
-    problem = one_node(
-        arrival_slot=[0, 0],
-        departure_slot=[8, 8],
-        energy_kwh=[3.0, 3.0],
-        node_of_session=[0, 0],
-        node_capacity_kw=np.inf,
-        evse_uids=["E", "E"],
-        evse_power_max_kw={"E": 4.0},
-    )
-    plan = schedule(problem)
-    assert plan.charge_kw.sum(axis=0).max() <= 4.0
-    np.testing.assert_allclose(plan.delivered_kwh, [3.0, 3.0], rtol=1e-6)
-    with pytest.raises(InputError, match="names no session's EVSE"):
-        one_node(evse_uids=["E"], evse_power_max_kw={"F": 1.0})
+    assert plan.delivered_kwh[0] == pytest.approx(22.0, rel=1e-6)
 
 
 def test_caller_arrays_stay_writeable():
@@ -146,17 +54,6 @@ def test_caller_arrays_stay_writeable():
     assert problem.price_eur_per_kwh[0] == 0.3 and problem.node_capacity_kw[0, 0] == 15.0
     with pytest.raises(ValueError, match="read-only"):
         problem.price_eur_per_kwh[0] = 2.0
-
-
-@pytest.mark.parametrize("method", BACKENDS)
-def test_node_ids_with_slashes(method):
-    problem = random_problem(30, n_slots=24, seed=3, phase_limits=True, overload=1.3)
-    names = [f"MSR/{k}/feeder" for k in range(problem.n_nodes)]
-    problem = problem.replace(node_ids=names)
-    plan = schedule(problem, method)
-    assert plan.status is PlanStatus.PARTIAL
-    assert verify_plan(problem, plan, tolerance=0.0) == []
-    assert any("MSR/" in cause for cause in plan.unmet_causes.values())
 
 
 def test_no_sessions_no_warning():
