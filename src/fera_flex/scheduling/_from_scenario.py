@@ -14,8 +14,11 @@ during its stay; estimates that name their EVSE are planned first):
   curve's battery still holds; else the estimate's need; else as much as
   the session can take;
 - power limit per slot: connector maximum, capped by the EV (ISO 15118
-  needs, estimate), by the OEM curve at the known state of charge, and by
-  the limits already installed on the EVSE (their minimum over each slot);
+  needs, estimate) and by the limits already installed on the EVSE (their
+  minimum over each slot);
+- power curve: an OEM charging curve with a known state of charge, as
+  maximum power against the energy gained since plug-in (the car tapers as
+  it fills, see ``power_curves`` of ``ChargingProblem.from_arrays``);
 - ProfileType from the preferences or estimate (REGULAR when none);
   discharge allowed per the preferences/estimate (at the same power);
 - phases from the topology's ``evse_phases`` or the connector type.
@@ -169,8 +172,9 @@ class _Builder:
         power_kw = np.full(self.grid.n, connector.max_power_kw)
         caps = [vehicle_max_kw, None if demand is None else demand.max_power_kw]
         curve = self.curves.get(session_id.casefold())
+        power_curve = None
         if curve is not None and curve.state_of_charge_percent is not None:
-            caps.append(curve.max_power_at(curve.state_of_charge_percent))
+            power_curve = curve.energy_breakpoints_kwh(curve.state_of_charge_percent)
             if energy_kwh is None:
                 energy_kwh = (
                     (100.0 - curve.state_of_charge_percent) / 100.0 * curve.battery_capacity_kwh
@@ -197,6 +201,7 @@ class _Builder:
                 "profile_type": profile_type,
                 "discharge": discharge,
                 "phases": self._phases(node, evse.uid, connector),
+                "power_curve": power_curve,
             }
         )
 
@@ -488,6 +493,9 @@ def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
         evse_power_max_kw=builder.evse_ratings_kw(),
         node_ids=[node.id for node in order],
         **_node_arrays(scenario, grid, order),
+        power_curves={
+            row["session_id"]: row["power_curve"] for row in rows if row["power_curve"] is not None
+        },
     )
     object.__setattr__(problem, "metadata", MappingProxyType({"skipped": tuple(builder.skipped)}))
     return problem

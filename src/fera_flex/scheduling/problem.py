@@ -52,18 +52,18 @@ from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.models.ocpi import ProfileType
+from fera_flex.scheduling._problem_checks import (
+    PROFILE_TYPES,
+    check_tree,
+    curve_lines,
+    energy_range,
+    evse_groups,
+    profile_codes,
+)
 from fera_flex.scheduling._validate import as_array, per_row, per_slot_row, per_slot_vector
 from fera_flex.timeseries import TimeGrid
 
 __all__ = ["PROFILE_TYPES", "ChargingProblem"]
-
-PROFILE_TYPES: tuple[ProfileType, ...] = (
-    ProfileType.CHEAP,
-    ProfileType.FAST,
-    ProfileType.GREEN,
-    ProfileType.REGULAR,
-)
-"""The code of a ProfileType in ``ChargingProblem.profile_type`` is its index here."""
 
 _WHERE = "ChargingProblem.from_arrays"
 
@@ -75,66 +75,12 @@ def _frozen(array: NDArray) -> NDArray:
     return array
 
 
-def _profile_codes(value: Any, n: int) -> NDArray[np.int8]:
-    items = [value] * n if isinstance(value, (str, ProfileType)) else list(value)
-    if len(items) != n:
-        raise InputError(
-            _WHERE, "profile_type", f"{len(items)} values", f"must give 1 or {n} values"
-        )
-    codes = np.empty(n, dtype=np.int8)
-    for index, item in enumerate(items):
-        try:
-            codes[index] = PROFILE_TYPES.index(ProfileType(item))
-        except ValueError:
-            raise InputError(
-                _WHERE,
-                f"profile_type[{index}]",
-                item,
-                "must be one of CHEAP, FAST, GREEN, REGULAR",
-            ) from None
-    return codes
-
-
-def _check_tree(node_parent: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Validate the parent array; return the nodes in an order with parents first."""
-    m = node_parent.size
-    if m == 0 or node_parent[0] != -1:
-        raise InputError(
-            _WHERE,
-            "node_parent[0]",
-            None if m == 0 else int(node_parent[0]),
-            "node 0 is the root: must be -1",
-        )
-    others = node_parent[1:]
-    bad = (others < 0) | (others >= m) | (others == np.arange(1, m))
-    if bad.any():
-        index = int(np.argmax(bad)) + 1
-        raise InputError(
-            _WHERE,
-            f"node_parent[{index}]",
-            int(node_parent[index]),
-            f"must be a node index in [0, {m}) other than itself",
-        )
-    depth = np.full(m, -1, dtype=np.int64)
-    depth[0] = 0
-    for _ in range(m):
-        unknown = depth < 0
-        if not unknown.any():
-            break
-        parents_known = unknown & (depth[np.maximum(node_parent, 0)] >= 0)
-        depth[parents_known] = depth[node_parent[parents_known]] + 1
-    if (depth < 0).any():
-        index = int(np.argmax(depth < 0))
-        raise InputError(
-            _WHERE, f"node_parent[{index}]", int(node_parent[index]), "the nodes form a cycle"
-        )
-    return np.argsort(depth, kind="stable")
-
-
 _SLOTS = (
     "arrival_slot",
     "base_load_kw",
     "charge_efficiency",
+    "curve_a_kw",
+    "curve_b_per_h",
     "departure_slot",
     "discharge_efficiency",
     "discharge_max_kw",
@@ -199,76 +145,6 @@ def _restore(state: dict[str, Any]) -> "ChargingProblem":
     return problem
 
 
-def _energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n) -> tuple[NDArray, NDArray]:
-    """The (min, max) energy per session from a need or from both ends of a range."""
-    if energy_kwh is not None:
-        if energy_min_kwh is not None or energy_max_kwh is not None:
-            raise InputError(
-                _WHERE,
-                "energy_kwh",
-                "given with energy_min_kwh/energy_max_kwh",
-                "give one or other",
-            )
-        need = per_row(_WHERE, "energy_kwh", energy_kwh, n, low=0.0)
-        return need, need
-    if energy_min_kwh is None or energy_max_kwh is None:
-        raise InputError(
-            _WHERE, "energy_kwh", None, "give energy_kwh, or both energy_min_kwh and energy_max_kwh"
-        )
-    low = per_row(_WHERE, "energy_min_kwh", energy_min_kwh, n, low=0.0)
-    high = per_row(_WHERE, "energy_max_kwh", energy_max_kwh, n, low=0.0, allow_inf=True)
-    if (low > high).any():
-        index = int(np.argmax(low > high))
-        raise InputError(
-            _WHERE,
-            f"energy_max_kwh[{index}]",
-            float(high[index]),
-            f"is below energy_min_kwh[{index}] = {float(low[index])}",
-        )
-    return low, high
-
-
-def _evse_groups(
-    evse_uids: tuple[str | None, ...],
-    ratings: Mapping[str, Any] | None,
-    power_max_kw: NDArray,
-    node_of: NDArray,
-) -> tuple[tuple[str, ...], NDArray[np.int64], NDArray[np.float64]]:
-    """EVSE ids, each session's EVSE index (-1: none) and each EVSE's rating per slot [kW]."""
-    n, n_slots = power_max_kw.shape
-    ids = tuple(dict.fromkeys(uid for uid in evse_uids if uid is not None))
-    position = {uid: k for k, uid in enumerate(ids)}
-    of_session = np.array([position.get(uid, -1) for uid in evse_uids], dtype=np.int64)
-    of_session = of_session.reshape(n)
-    rating = np.zeros((len(ids), n_slots))
-    on = of_session >= 0
-    np.maximum.at(rating, of_session[on], power_max_kw[on])
-    _, first_row = np.unique(of_session[on], return_index=True)
-    first_node = node_of[on][first_row]
-    moved = on & (first_node[np.maximum(of_session, 0)] != node_of) if ids else on
-    if moved.any():
-        index = int(np.argmax(moved))
-        raise InputError(
-            _WHERE,
-            f"node_of_session[{index}]",
-            int(node_of[index]),
-            f"EVSE {evse_uids[index]!r} is at node {int(first_node[of_session[index]])}",
-        )
-    for uid, value in (ratings or {}).items():
-        if uid not in position:
-            raise InputError(_WHERE, "evse_power_max_kw", uid, "names no session's EVSE")
-        name = f"evse_power_max_kw[{uid!r}]"
-        given = as_array(_WHERE, name, value)
-        if given.shape not in ((), (n_slots,)):
-            raise InputError(
-                _WHERE, name, f"shape {given.shape}", f"must be a number or ({n_slots},)"
-            )
-        if np.isnan(given).any() or (given < 0).any():
-            raise InputError(_WHERE, name, value, "must be >= 0 (inf for none)")
-        rating[position[uid]] = np.minimum(rating[position[uid]], given)
-    return ids, of_session, rating
-
-
 class ChargingProblem:
     """Sessions, their limits and preferences, grid limits and signals, as arrays.
 
@@ -314,6 +190,8 @@ class ChargingProblem:
         session_ids: Sequence[str] | None = None,
         evse_uids: Sequence[str | None] | None = None,
         evse_power_max_kw: Mapping[str, Any] | None = None,
+        power_curves: Mapping[Any, Any] | None = None,
+        power_curve_lines: tuple[Any, Any] | None = None,
         node_ids: Sequence[str] | None = None,
     ) -> "ChargingProblem":
         """Build a problem from arrays, checking every argument.
@@ -380,6 +258,16 @@ class ChargingProblem:
         evse_power_max_kw : mapping of str to float or array (T,), optional
             Rating of shared EVSEs by uid [kW]; an EVSE not listed is rated
             at the largest ``power_max_kw`` of its sessions in each slot.
+        power_curves : mapping of session (index or id) to (energy_kwh, power_kw), optional
+            OEM charging curves: the most power the vehicle takes [kW] against
+            the energy it has gained since plug-in [kWh] (breakpoints, linear
+            in between), so a car tapers as it fills. Stored as lines
+            ``p <= curve_a_kw + curve_b_per_h * E`` (shape (n, K)); see
+            :func:`fera_flex.scheduling._problem_checks.curve_lines`.
+        power_curve_lines : (array, array), shape (n, K) each, optional
+            Instead of ``power_curves``: the lines ``(curve_a_kw,
+            curve_b_per_h)`` themselves (``a = inf`` for none), e.g. of
+            another problem.
 
         Returns
         -------
@@ -420,7 +308,7 @@ class ChargingProblem:
         parent = as_array(_WHERE, "node_parent", node_parent, np.int64)
         if parent.ndim != 1:
             raise InputError(_WHERE, "node_parent", f"shape {parent.shape}", "must be a vector")
-        order = _check_tree(parent)
+        order = check_tree(parent)
         m = parent.size
         node_of = per_row(_WHERE, "node_of_session", node_of_session, n, dtype=np.int64)
         bad = (node_of < 0) | (node_of >= m)
@@ -451,8 +339,8 @@ class ChargingProblem:
         uids = tuple(evse_uids) if evse_uids is not None else (None,) * n
         if len(uids) != n:
             raise InputError(_WHERE, "evse_uids", len(uids), f"must give {n} values")
-        evse_ids, evse_of, evse_rating = _evse_groups(uids, evse_power_max_kw, power_max, node_of)
-        energy_min, energy_max = _energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n)
+        evse_ids, evse_of, evse_rating = evse_groups(uids, evse_power_max_kw, power_max, node_of)
+        energy_min, energy_max = energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n)
         target_min, target_max = (
             per_slot_row(_WHERE, name, value, m, n_slots, allow_inf=True)
             for name, value in (
@@ -488,7 +376,7 @@ class ChargingProblem:
             "discharge_efficiency": per_row(
                 _WHERE, "discharge_efficiency", discharge_efficiency, n, low=1e-6, high=1.0
             ),
-            "profile_type": _profile_codes(profile_type, n),
+            "profile_type": profile_codes(profile_type, n),
             "node_of_session": node_of,
             "node_parent": parent,
             "node_order": order,
@@ -535,6 +423,13 @@ class ChargingProblem:
             "node_ids": cls._ids("node_ids", node_ids, m, "n"),
             "metadata": MappingProxyType({}),
         }
+        if power_curve_lines is None:
+            lines = curve_lines(power_curves, values["session_ids"])
+        elif power_curves is not None:
+            raise InputError(_WHERE, "power_curves", "and power_curve_lines", "give one of them")
+        else:
+            lines = cls._lines(power_curve_lines, n)
+        values["curve_a_kw"], values["curve_b_per_h"] = lines
         return _restore(values)
 
     @classmethod
@@ -597,6 +492,19 @@ class ChargingProblem:
                 "needs at least one phase",
             )
         return array
+
+    @staticmethod
+    def _lines(value: Any, n: int) -> tuple[NDArray, NDArray]:
+        name = "power_curve_lines"
+        try:
+            a, b = (as_array(_WHERE, name, part) for part in value)
+        except (TypeError, ValueError):
+            raise InputError(_WHERE, name, value, "must be two (n, K) arrays") from None
+        if a.ndim != 2 or a.shape != b.shape or a.shape[0] != n:
+            raise InputError(_WHERE, name, f"shapes {a.shape}, {b.shape}", f"must be ({n}, K)")
+        if np.isnan(a).any() or (a < 0).any() or not np.isfinite(b).all():
+            raise InputError(_WHERE, name, value, "a must be >= 0 (inf for none), b finite")
+        return a, b
 
     @staticmethod
     def _ids(name: str, ids: Sequence[str] | None, count: int, prefix: str) -> tuple[str, ...]:
@@ -674,6 +582,7 @@ class ChargingProblem:
             "session_ids": self.session_ids,
             "evse_uids": self.evse_uids,
             "evse_power_max_kw": dict(zip(self.evse_ids, self.evse_power_max_kw, strict=True)),
+            "power_curve_lines": (self.curve_a_kw, self.curve_b_per_h),
             "node_ids": self.node_ids,
         }
 
@@ -688,7 +597,7 @@ class ChargingProblem:
             For an unknown field or an invalid value.
         """
         arguments = self._arguments()
-        known = set(arguments) | {"energy_kwh"}
+        known = set(arguments) | {"energy_kwh", "power_curves"}
         unknown = sorted(set(fields) - known)
         if unknown:
             raise InputError(
@@ -698,6 +607,8 @@ class ChargingProblem:
             del arguments["energy_min_kwh"], arguments["energy_max_kwh"]
         if "evse_uids" in fields and "evse_power_max_kw" not in fields:
             del arguments["evse_power_max_kw"]
+        if "power_curves" in fields:
+            del arguments["power_curve_lines"]
         arguments.update(fields)
         problem = ChargingProblem.from_arrays(**arguments)
         object.__setattr__(problem, "metadata", self.metadata)
@@ -723,6 +634,7 @@ class ChargingProblem:
                 arguments[name] = value[rows]
         for name in ("profile_type", "session_ids", "evse_uids"):
             arguments[name] = [arguments[name][i] for i in rows]
+        arguments["power_curve_lines"] = tuple(a[rows] for a in arguments["power_curve_lines"])
         kept = {self.evse_uids[i] for i in rows}
         arguments["evse_power_max_kw"] = {
             uid: rating for uid, rating in arguments["evse_power_max_kw"].items() if uid in kept

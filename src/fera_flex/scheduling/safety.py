@@ -16,7 +16,7 @@ that another repair fixed:
    have disjoint subtrees, so one pass per level);
 4. energy above a session's maximum is cut from its latest slots (which
    keeps every earlier battery level), down to the minimum rate where the
-   slot is above it;
+   slot is above it; then charging within each power curve, slot by slot;
 5. a V2G battery level below 0 is fixed by discharging less, latest first;
 6. charging pushed below a minimum rate (by more than
    :data:`~fera_flex.scheduling.verify.MIN_RATE_RTOL`) is switched off.
@@ -89,6 +89,7 @@ def make_safe(
         charge = _within_evses(problem, charge)
         charge, discharge = _within_rooms(problem, charge, discharge)
         charge = _within_energy(problem, charge, discharge)
+        charge = _within_curves(problem, charge, discharge)
         short = _battery_short(problem, charge, discharge) & v2g
         if not short.any():
             break
@@ -202,6 +203,33 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
             break
     charge = charge.copy()
     charge[over] = rows
+    return charge
+
+
+def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
+    """Charging within each power curve at the levels it leads to, slot by slot (step 4b).
+
+    A falling line is met at the end of the slot: ``p <= a + b * (level + p *
+    h * eta - discharge)`` gives ``p <= (a + b * (level - discharge)) / (1 - b * h * eta)``.
+    """
+    rows = np.flatnonzero(np.isfinite(problem.curve_a_kw).any(axis=1))
+    if rows.size == 0:
+        return charge
+    charge = charge.copy()
+    a, b = problem.curve_a_kw[rows], problem.curve_b_per_h[rows]
+    per_kw_in = problem.slot_energy_h[rows] * problem.charge_efficiency[rows, None]
+    out = discharge[rows] * problem.slot_energy_h[rows] / problem.discharge_efficiency[rows, None]
+    level = np.zeros(rows.size)
+    for t in range(problem.n_slots):
+        h = per_kw_in[:, t, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rising = a + b * level[:, None]
+            falling = (a + b * (level[:, None] - out[:, t, None])) / (1.0 - b * h)
+        caps = np.where(np.isfinite(a), np.where(b < 0, falling, rising), np.inf)
+        cap = np.maximum(caps.min(axis=1), 0.0)
+        over = charge[rows, t] > cap * _SHAVE
+        charge[rows[over], t] = cap[over] * _SHAVE
+        level += charge[rows, t] * per_kw_in[:, t] - out[:, t]
     return charge
 
 

@@ -25,7 +25,8 @@ the node within ``[node_ev_min_kw, node_ev_max_kw]``); ``phase_L1..3`` (per
 node, phase and slot with a current limit); ``target`` (node load minus
 ``over`` plus ``under`` within the target band); ``total_unmet``, ``fair``,
 ``total_deviation`` (the bounds carried from earlier stages); ``node_peak``,
-``min_rate_*`` and ``state`` rows that define their columns.
+``min_rate_*`` and ``state`` rows that define their columns; ``curve`` (power
+within each line of a power curve, against the battery level).
 
 Limits are posed exactly (no safety margin: the plan is made safe after the
 solve, see :mod:`fera_flex.scheduling.safety`), so a limit of 0 kW is simply
@@ -566,13 +567,19 @@ def _add_min_rates(b, problem, charge_i, charge_t, p_cols, p_pair) -> None:
 
 
 def _add_battery_states(b, problem, p_i, p_t, p_cols, discharge_i, discharge_t, d_cols) -> None:
-    """s[i, t] = s[i, t-1] + energy into the battery in slot t, s >= 0, for V2G sessions."""
-    v2g = np.flatnonzero((problem.discharge_max_kw > 0).any(axis=1))
-    if v2g.size == 0:
+    """s[i, t] = s[i, t-1] + energy into the battery in slot t, s >= 0.
+
+    For V2G sessions (the battery never goes below its level at plug-in) and
+    sessions with a power curve (whose limit depends on the level).
+    """
+    v2g = (problem.discharge_max_kw > 0).any(axis=1)
+    curved = np.isfinite(problem.curve_a_kw).any(axis=1)
+    tracked = np.flatnonzero(v2g | curved)
+    if tracked.size == 0:
         return
-    first = problem.arrival_slot[v2g]
-    length = problem.departure_slot[v2g] - first
-    session = np.repeat(v2g, length)
+    first = problem.arrival_slot[tracked]
+    length = problem.departure_slot[tracked] - first
+    session = np.repeat(tracked, length)
     offsets = np.concatenate([[0], np.cumsum(length)[:-1]])
     slot = np.repeat(first, length) + np.arange(length.sum()) - np.repeat(offsets, length)
     level = None
@@ -595,3 +602,35 @@ def _add_battery_states(b, problem, p_i, p_t, p_cols, discharge_i, discharge_t, 
         keep = where >= 0
         coef = sign * hours[sessions[keep], slots[keep]] * efficiency[sessions[keep]]
         b.add_entries(r0 + where[keep], cols[keep], coef)
+    if curved.any():
+        _add_curve_rows(b, problem, p_i, p_t, p_cols, np.where(index >= 0, s0 + index, -1))
+
+
+def _add_curve_rows(b, problem, p_i, p_t, p_cols, state_col) -> None:
+    """Power curves: p[i, t] <= a_k + b_k * level, per line k.
+
+    The level is the battery energy gained since plug-in: at the start of the
+    slot for a rising line (b >= 0), at its end for a falling one, so the
+    limit holds at every instant of the slot.
+    """
+    a_kw, b_per_h = problem.curve_a_kw, problem.curve_b_per_h
+    session, line = np.nonzero(np.isfinite(a_kw))
+    first, stop = problem.arrival_slot[session], problem.departure_slot[session]
+    length = stop - first
+    offsets = np.concatenate([[0], np.cumsum(length)[:-1]])
+    combo = np.repeat(np.arange(session.size), length)
+    slot = np.repeat(first, length) + np.arange(length.sum()) - np.repeat(offsets, length)
+    i, k = session[combo], line[combo]
+    slope = b_per_h[i, k]
+    r0 = b.add_rows("curve", np.full(combo.size, -np.inf), a_kw[i, k])
+    rows = r0 + np.arange(combo.size)
+    row_of = np.full((problem.n_sessions, problem.n_slots, a_kw.shape[1]), -1, dtype=np.int64)
+    row_of[i, slot, k] = rows
+    # every charging column of (i, t) enters the rows of its session's lines at slot t
+    targets = row_of[p_i, p_t]  # (columns, K)
+    column, which = np.nonzero(targets >= 0)
+    b.add_entries(targets[column, which], p_cols[column], 1.0)
+    level_slot = np.where(slope < 0, slot, slot - 1)
+    has_level = level_slot >= first[combo]
+    level_cols = state_col[i[has_level], level_slot[has_level]]
+    b.add_entries(rows[has_level], level_cols, -slope[has_level])

@@ -24,7 +24,14 @@ from numpy.typing import NDArray
 from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import ChargingProblem
 
-__all__ = ["DEFAULT_TOLERANCE", "MIN_RATE_RTOL", "Violation", "verify_plan", "verify_power"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "MIN_RATE_RTOL",
+    "Violation",
+    "curve_limit_kw",
+    "verify_plan",
+    "verify_power",
+]
 
 DEFAULT_TOLERANCE = 1e-9
 """Absolute tolerance for float rounding in sums [kW, A or kWh]."""
@@ -44,7 +51,7 @@ class Violation:
     ----------
     kind : str
         ``power_max``, ``discharge_max``, ``negative``, ``outside_window``,
-        ``min_rate``, ``energy``, ``battery``, ``evse``, ``node_import``,
+        ``min_rate``, ``energy``, ``battery``, ``curve``, ``evse``, ``node_import``,
         ``node_export`` or ``phase_current``.
     where : str
         The session, EVSE or node id (with ``/L1``.. for a phase current).
@@ -168,6 +175,8 @@ def verify_power(
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
     state = np.cumsum(gained, axis=1)
     found += _collect("battery", sessions, state < -tolerance, state, zeros)
+    curve_kw = curve_limit_kw(problem, p, d)
+    found += _collect("curve", sessions, p > curve_kw + tolerance, p, curve_kw)
     evse_load = problem.evse_loads_kw(p)
     found += _collect(
         "evse",
@@ -179,6 +188,29 @@ def verify_power(
     found += _node_violations(problem, p - d, tolerance)
     found += _phase_violations(problem, p - d, tolerance)
     return found
+
+
+def curve_limit_kw(problem: ChargingProblem, charge_kw: NDArray, discharge_kw: NDArray) -> NDArray:
+    """The power-curve limit of every (session, slot) at the plan's battery levels [kW], (n, T).
+
+    Each line ``a + b * level`` is taken at the level at the start of the
+    slot for a rising line and at its end for a falling one (``inf`` without
+    a curve).
+    """
+    hours = problem.slot_energy_h
+    gained = hours * (
+        charge_kw * problem.charge_efficiency[:, None]
+        - discharge_kw / problem.discharge_efficiency[:, None]
+    )
+    end = np.cumsum(gained, axis=1)
+    start = end - gained
+    limit = np.full(gained.shape, np.inf)
+    for k in range(problem.curve_a_kw.shape[1]):
+        a, b = problem.curve_a_kw[:, k, None], problem.curve_b_per_h[:, k, None]
+        with np.errstate(invalid="ignore"):  # inf + 0 * level
+            line = a + b * np.where(b < 0, end, start)
+        limit = np.minimum(limit, np.where(np.isfinite(a), line, np.inf))
+    return limit
 
 
 def _node_violations(
