@@ -236,6 +236,17 @@ def violations(problem, charge_kw, discharge_kw, tol: float = 1e-9) -> list[str]
     allow = tol + _rounding(np.cumsum(magnitude, axis=1), np.arange(1, n_slots + 1))
     _flag(found, "battery below empty", sessions, level < -allow, level, zero)
 
+    # power curves: each line a + b * level, at the slot's start (rising) or end (falling)
+    lines_a = np.asarray(getattr(problem, "curve_a_kw", np.zeros((len(sessions), 0))))
+    lines_b = np.asarray(getattr(problem, "curve_b_per_h", np.zeros((len(sessions), 0))))
+    for k in range(lines_a.shape[1]):
+        a, b = lines_a[:, k, None], lines_b[:, k, None]
+        used = np.isfinite(a) & np.ones_like(charge, dtype=bool)
+        at = np.where(b < 0, level, level - gained)
+        cap = np.where(used, np.where(used, a, 0.0) + b * at, np.inf)
+        allow = tol + _rounding(np.abs(cap) + np.abs(charge), 3)
+        _flag(found, "charge above the power curve", sessions, charge > cap + allow, charge, cap)
+
     # node limits through each subtree
     member = subtrees(problem.node_parent)
     node_of = np.asarray(problem.node_of_session, dtype=np.int64)

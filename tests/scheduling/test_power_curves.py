@@ -17,6 +17,7 @@ from fera_flex.scheduling.safety import make_safe
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan, verify_power
 from fera_flex.timeseries import TimeGrid
+from tests.scheduling import independent
 
 GRID = TimeGrid(datetime(2026, 3, 2, tzinfo=timezone.utc), 900, 16)
 TAPER = ([0.0, 10.0, 20.0], [11.0, 11.0, 3.0])  # 11 kW up to 10 kWh, then down to 3 kW at 20
@@ -58,6 +59,7 @@ def test_fast_charging_follows_the_taper(method):
     assert plan.status is PlanStatus.OPTIMAL
     np.testing.assert_allclose(plan.charge_kw[0], taper_by_hand(), atol=1e-5)
     assert verify_plan(problem, plan, tolerance=0.0) == []
+    assert independent.violations(problem, plan.charge_kw, plan.discharge_kw) == []
 
 
 def test_verify_and_safety_enforce_the_curve():
@@ -65,6 +67,7 @@ def test_verify_and_safety_enforce_the_curve():
     flat_out = np.full((1, 16), 11.0)
     kinds = {v.kind for v in verify_power(problem, flat_out, 0 * flat_out)}
     assert "curve" in kinds
+    assert any("power curve" in v for v in independent.violations(problem, flat_out, 0 * flat_out))
     charge, discharge = make_safe(problem, flat_out, 0 * flat_out)
     assert verify_power(problem, charge, discharge, tolerance=0.0) == []
     # the curve's limits until the energy maximum cuts the last slot (latest first)
