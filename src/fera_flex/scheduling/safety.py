@@ -5,7 +5,9 @@ by a solver tolerance (about 1e-9 relative). :func:`make_safe` removes that
 excess by lowering power, never raising it, so no repair can break a limit
 that another repair fixed:
 
-1. clip every power into its bounds and window; power below
+1. clip every power into its bounds and window; a session charging and
+   discharging in the same slot keeps only the net of the two (it loses no
+   battery energy that way); power below
    :data:`DUST_KW` (an interior point solver's residue) is 0; a charging
    power within 1e-6 kW below its minimum rate is raised to it, any other
    below it is 0;
@@ -78,6 +80,8 @@ def make_safe(
     """
     charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
     discharge = np.clip(np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw)
+    both = np.minimum(charge, discharge)  # charging and discharging at once: only the net
+    charge, discharge = charge - both, discharge - both
     charge[charge < DUST_KW] = 0.0
     discharge[discharge < DUST_KW] = 0.0
     p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)

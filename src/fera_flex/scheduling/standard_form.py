@@ -23,8 +23,9 @@ range); ``evse`` (shared EVSEs: the summed charging power within the rating);
 ``node`` (per node and slot where a limit can bind: the net EV load through
 the node within ``[node_ev_min_kw, node_ev_max_kw]``); ``phase_L1..3`` (per
 node, phase and slot with a current limit); ``target`` (node load minus
-``over`` plus ``under`` within the target band); ``total_unmet``, ``fair``,
-``total_deviation`` (the bounds carried from earlier stages); ``node_peak``,
+``over`` plus ``under`` within the target band); ``total_unmet`` and
+``total_deviation`` (the bounds carried from earlier stages), ``fair`` (FAIR
+stage only: ``u <= f * need``; later stages bound ``u`` by the fixed ``f``); ``node_peak``,
 ``min_rate_*`` and ``state`` rows that define their columns; ``curve`` (power
 within each line of a power curve, against the battery level).
 
@@ -353,6 +354,8 @@ def build_lp(
         e0 + discharge_i, d_cols, -w_discharge / problem.discharge_efficiency[discharge_i]
     )
     u_hi = np.zeros(n) if stage.needs_met else need_lo
+    if stage.max_relative_shortfall is not None and not stage.needs_met:
+        u_hi = need_lo * min(1.0, max(stage.max_relative_shortfall, 0.0))
     if start_u is not None:
         start_u = np.minimum(start_u, u_hi)
     u_cost = np.zeros(n)
@@ -372,7 +375,8 @@ def build_lp(
     f0 = b.add_columns(
         "fair", [1.0 if stage.goal is StageGoal.FAIR else 0.0], 0.0, fair_hi, start=worst
     )
-    has_need = np.flatnonzero(need_lo > 0)
+    # the FAIR stage's rows u <= f * need; later stages bound u by the fixed f directly
+    has_need = np.flatnonzero(need_lo > 0) if stage.goal is StageGoal.FAIR else np.zeros(0, int)
     r0 = b.add_rows("fair", np.full(has_need.size, -np.inf), 0.0)
     rows = r0 + np.arange(has_need.size)
     b.add_entries(rows, u0 + has_need, 1.0)

@@ -21,7 +21,13 @@ from fera_flex.errors import InputError
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus, StageResult
-from fera_flex.scheduling.standard_form import Stage, StageGoal, StandardLP, build_lp
+from fera_flex.scheduling.standard_form import (
+    Stage,
+    StageGoal,
+    StandardLP,
+    build_lp,
+    capped_energy_range,
+)
 
 __all__ = ["LPBackend"]
 
@@ -135,12 +141,19 @@ def _result(
         discharge,
         objective=float(objective),
         total_unmet_kwh=float(x[lp.columns["unmet"]].sum()),
-        max_relative_shortfall=float(x[lp.columns["fair"]][0]),
+        max_relative_shortfall=_largest_relative(problem, x[lp.columns["unmet"]]),
         total_deviation_kwh=float(deviation),
         message=solution.message,
         **prices,
         **timing,
     )
+
+
+def _largest_relative(problem: ChargingProblem, unmet_kwh: np.ndarray) -> float:
+    """The largest shortfall relative to its session's (capped) need."""
+    need, _ = capped_energy_range(problem)
+    has = need > 0
+    return float(np.max(unmet_kwh[has] / need[has], initial=0.0))
 
 
 def _prices(problem: ChargingProblem, lp: StandardLP, row_dual: np.ndarray) -> dict[str, Any]:
