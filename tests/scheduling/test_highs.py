@@ -15,6 +15,7 @@ from fera_flex.scenarios.arrays import random_problem
 from fera_flex.scheduling.backends import highs as backend
 from fera_flex.scheduling.backends.highs import (
     IPM_OPTIONS,
+    KINKED_SIMPLEX_MAX_COLUMNS,
     SIMPLEX_MAX_COLUMNS,
     highs_options,
     solve_lp,
@@ -153,8 +154,7 @@ def test_row_duals_are_objective_slopes(seed, options):
 
 def test_inactive_rows_have_zero_dual():
     lp = build_lp(random_problem(120, seed=4, profile_mix=True), ObjectiveOptions())
-    assert lp.n_cols >= SIMPLEX_MAX_COLUMNS  # the interior point path
-    solution = solve_lp(lp, SolverOptions())
+    solution = solve_lp(lp, FORCED_IPM)  # the interior point path leaves noise on slack rows
     activity = lp.matrix @ solution.x
     slack = np.minimum(lp.row_hi - activity, activity - lp.row_lo)
     scale = np.maximum(1.0, np.minimum(np.abs(lp.row_hi), np.abs(lp.row_lo)))
@@ -194,6 +194,14 @@ def test_degenerate_rows_have_a_dual_between_the_one_sided_slopes():
         assert left < right - 1e-4  # a kink: the one-sided slopes differ
         for dual in (interior.row_dual[row], vertex.row_dual[row]):
             assert left - 1e-6 <= dual <= right + 1e-6
+
+
+def test_lps_with_regular_kinks_use_simplex_up_to_a_size():
+    kinked = build_lp(random_problem(150, seed=0, profile_mix=True), ObjectiveOptions())
+    assert kinked.above_flat_pairs.size and kinked.n_cols < KINKED_SIMPLEX_MAX_COLUMNS
+    assert highs_options(kinked, SolverOptions())["solver"] == "simplex"
+    large = dataclasses.replace(kinked, cost=np.zeros(KINKED_SIMPLEX_MAX_COLUMNS))
+    assert highs_options(large, SolverOptions())["solver"] == "ipm"
 
 
 def test_method_chosen_by_size():
