@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fera_flex.errors import InputError
 from fera_flex.models.scenario import Scenario
@@ -127,4 +129,27 @@ def test_an_oem_curve_in_a_scenario_becomes_lines():
     np.testing.assert_allclose(problem.curve_a_kw[row], [11.0, 11.0 + 7.3 / 12 * 18], rtol=1e-12)
     np.testing.assert_allclose(problem.curve_b_per_h[row], [0.0, -7.3 / 12], rtol=1e-12)
     plan = schedule(problem)
+    assert verify_plan(problem, plan, tolerance=0.0) == []
+
+
+@st.composite
+def concave_curves(draw):
+    """A flat part, then a taper: (energy_kwh, power_kw) breakpoints of a concave curve."""
+    flat_kw = draw(st.sampled_from([3.7, 7.4, 11.0, 22.0]))
+    knee_kwh = draw(st.sampled_from([0.0, 2.0, 8.0]))
+    full_kwh = knee_kwh + draw(st.sampled_from([1.0, 5.0, 20.0]))
+    end_kw = draw(st.sampled_from([0.0, 1.4, 3.0])) * flat_kw / 22.0
+    if knee_kwh == 0.0:
+        return [0.0, full_kwh], [flat_kw, end_kw]
+    return [0.0, knee_kwh, full_kwh], [flat_kw, flat_kw, end_kw]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 50), curves=st.lists(concave_curves(), min_size=1, max_size=6))
+def test_random_curves_are_never_exceeded(seed, curves):
+    problem = random_problem(6, n_slots=16, seed=seed, profile_mix=True, overload=1.3)
+    problem = problem.replace(power_curves=dict(enumerate(curves)))
+    plan = schedule(problem)
+    assert plan.status in (PlanStatus.OPTIMAL, PlanStatus.PARTIAL)
+    assert independent.violations(problem, plan.charge_kw, plan.discharge_kw) == []
     assert verify_plan(problem, plan, tolerance=0.0) == []
