@@ -12,6 +12,7 @@ from fera_flex.errors import InputError
 from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import PlanStatus
+from fera_flex.scheduling.safety import make_safe
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 from fera_flex.scheduling.verify import verify_plan
@@ -81,6 +82,17 @@ def test_bad_inputs_are_named():
     with pytest.raises(InputError) as info:
         plan.to_ocpp_requests({"s0": "EVSE-1"})
     assert info.value.field == "evse_ids['s0']"
+    with pytest.raises(InputError, match="sequence") as info:
+        plan.problem.select("s0")
+    with pytest.raises(InputError, match="no such session id"):
+        plan.problem.select(["s9"])
+    with pytest.raises(InputError, match="no such node"):
+        plan.problem.subtree("feeder-9")
+    with pytest.raises(InputError, match="unknown") as info:
+        plan.problem.replace(energy=3.0)
+    with pytest.raises(InputError) as info:
+        make_safe(plan.problem, np.zeros((2, 8)), np.zeros((1, 8)))
+    assert info.value.field == "charge_kw"
 
 
 def test_cvxpy_prints_nothing(capfd):

@@ -645,6 +645,8 @@ class ChargingProblem:
 
     def _session_rows(self, sessions: Any) -> NDArray[np.int64]:
         where = "ChargingProblem.select"
+        if isinstance(sessions, str) or np.ndim(sessions) != 1:
+            raise InputError(where, "sessions", sessions, "must be a sequence or 1-d array")
         items = list(sessions) if not isinstance(sessions, np.ndarray) else sessions
         if isinstance(items, np.ndarray) and items.dtype == np.bool_:
             if items.shape != (self.n_sessions,):

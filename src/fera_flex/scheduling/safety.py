@@ -41,6 +41,7 @@ Examples
 import numpy as np
 from numpy.typing import NDArray
 
+from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
@@ -77,7 +78,16 @@ def make_safe(
     -------
     (ndarray, ndarray)
         New arrays; lowered where needed, never raised except for step 1's snap.
+
+    Raises
+    ------
+    InputError
+        For arrays of another shape than the problem's (sessions, slots).
     """
+    shape = (problem.n_sessions, problem.n_slots)
+    for name, array in (("charge_kw", charge_kw), ("discharge_kw", discharge_kw)):
+        if np.shape(array) != shape:
+            raise InputError("make_safe", name, f"shape {np.shape(array)}", f"must be {shape}")
     charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
     discharge = np.clip(np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw)
     both = np.minimum(charge, discharge)  # charging and discharging at once: only the net
