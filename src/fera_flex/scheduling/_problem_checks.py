@@ -98,7 +98,7 @@ def energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n) -> tuple[NDArray
                 _WHERE,
                 "energy_kwh",
                 "given with energy_min_kwh/energy_max_kwh",
-                "give one or other",
+                "give one or the other",
             )
         need = per_row(_WHERE, "energy_kwh", energy_kwh, n, low=0.0)
         return need, need
