@@ -68,7 +68,8 @@ class ChargingPlan:
     unmet_causes : mapping
         For each session with unmet need: which limit caused it.
     timings_s : mapping
-        ``build``, ``solve``, ``safety``, ``verify`` and ``total`` times [s].
+        ``build``, ``solve`` (summed over the stages), ``safety``, ``verify``, ``causes``
+        and ``total`` times [s].
     message : str
         Solver messages.
     backend_reason : str
