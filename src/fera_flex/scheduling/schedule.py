@@ -171,7 +171,7 @@ def schedule(
 
 
 def _run_stages(problem: ChargingProblem, run, start_power):
-    """Solve the stages in order: (plan status, last result, last result with power)."""
+    """Solve the stages in order; the status, the result that speaks for the plan, its power."""
     targets = int(
         (np.isfinite(problem.node_target_min_kw) | np.isfinite(problem.node_target_max_kw)).sum()
     )
