@@ -259,3 +259,29 @@ def test_custom_cvxpy_term_through_schedule():
     assert verify_plan(problem, smooth, tolerance=0.0) == []
     assert (smooth.charge_kw**2).sum() < (plain.charge_kw**2).sum() - 1.0
     np.testing.assert_allclose(smooth.delivered_kwh, problem.energy_kwh, rtol=1e-6)
+
+
+@pytest.mark.parametrize("local_share", [1.0, 0.1])
+def test_fair_equal_shortfall_shortcut_matches_plain_fair(local_share, monkeypatch):
+    """The equal-shortfall FAIR shortcut agrees with the FAIR LP, and is skipped when it fails."""
+    import fera_flex.scheduling.schedule as schedule_module
+
+    problem = random_problem(40, 96, seed=0)
+    capacity = problem.node_capacity_kw.copy()
+    capacity[0] = problem.power_max_kw.sum(axis=0) / 3
+    capacity[1] *= local_share  # a starved branch: the equal fraction is then impossible
+    problem = problem.replace(node_capacity_kw=capacity)
+    fast = schedule(problem, method="highs")
+    shortcut = ("max_energy", "fair", "economic")
+    assert (fast.stages == shortcut) == (local_share == 1.0)  # one FAIR solve when it applies
+    monkeypatch.setattr(schedule_module, "_uniform_fair", lambda *args: None)
+    plain = schedule(problem, method="highs")
+    assert plain.stages == shortcut
+    assert fast.status == plain.status
+    need = np.maximum(problem.energy_min_kwh, 1e-300)
+
+    def largest(plan):
+        return float(np.max(plan.unmet_kwh / need))
+
+    assert largest(fast) == pytest.approx(largest(plain), abs=1e-6)
+    assert fast.unmet_kwh.sum() == pytest.approx(plain.unmet_kwh.sum(), rel=1e-6, abs=1e-6)
