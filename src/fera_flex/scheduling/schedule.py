@@ -200,14 +200,16 @@ def _run_stages(problem: ChargingProblem, run, start_power):
     if feasible:
         return _outcome(results, PlanStatus.PARTIAL if capped else PlanStatus.OPTIMAL)
     goals = [StageGoal.MAX_ENERGY, StageGoal.FAIR] + ([StageGoal.TRACK] if tracking else [])
+    least_unmet = 0.0
     for goal in [*goals, StageGoal.ECONOMIC]:
-        uniform = _uniform_fair(run, need, bounds) if goal is StageGoal.FAIR else None
+        uniform = _uniform_fair(run, need, bounds, least_unmet) if goal is StageGoal.FAIR else None
         if uniform is not None:
             results.append(uniform)
         elif not step(goal):
             break
         if goal is StageGoal.MAX_ENERGY:
-            bounds["total_unmet_kwh"] = _relaxed(results[-1].total_unmet_kwh, problem.n_sessions)
+            least_unmet = results[-1].total_unmet_kwh
+            bounds["total_unmet_kwh"] = _relaxed(least_unmet, problem.n_sessions)
         elif goal is StageGoal.FAIR:
             bounds["max_relative_shortfall"] = _relaxed(results[-1].max_relative_shortfall)
         elif goal is StageGoal.TRACK:
@@ -215,7 +217,9 @@ def _run_stages(problem: ChargingProblem, run, start_power):
     return _outcome(results, PlanStatus.PARTIAL)
 
 
-def _uniform_fair(run, need_kwh: NDArray, bounds: dict[str, float]) -> StageResult | None:
+def _uniform_fair(
+    run, need_kwh: NDArray, bounds: dict[str, float], least_unmet_kwh: float
+) -> StageResult | None:
     """The FAIR stage's result when every session can be short by the same fraction, else None.
 
     Every plan within the total shortfall bound has a total of at least the
@@ -232,8 +236,7 @@ def _uniform_fair(run, need_kwh: NDArray, bounds: dict[str, float]) -> StageResu
     if total_bound is None or weights.size == 0:
         return None
     total_need = float(weights.sum())
-    slack = total_bound - _unrelaxed(total_bound, need_kwh.size)
-    fraction = (total_bound - slack / 2) / total_need
+    fraction = (total_bound + least_unmet_kwh) / 2 / total_need
     if not (np.isfinite(fraction) and 0.0 <= fraction < 1.0):
         return None
     stage = Stage(
@@ -251,13 +254,6 @@ def _uniform_fair(run, need_kwh: NDArray, bounds: dict[str, float]) -> StageResu
         objective=largest,
         message=f"{result.message} (FAIR: equal relative shortfall {fraction:.9g} for all)",
     )
-
-
-def _unrelaxed(value: float, rows: int) -> float:
-    """The stage optimum that :func:`_relaxed` loosened to ``value`` (for values >= 1)."""
-    if value - FEASIBILITY_SLACK * rows >= 1.0 + STAGE_TOLERANCE:
-        return (value - FEASIBILITY_SLACK * rows) / (1 + STAGE_TOLERANCE)
-    return value - FEASIBILITY_SLACK * rows - STAGE_TOLERANCE
 
 
 def _outcome(results: list[StageResult], solved_status: PlanStatus):
