@@ -48,9 +48,10 @@ class LPBackend:
         refusal (e.g. a MILP for a solver without integer support).
     recheck : callable, optional
         ``recheck(options) -> SolverOptions``: the options for a second try
-        when the solver calls a MAX_ENERGY stage infeasible, which it cannot
-        be (no charging at all is feasible): a presolve misled by extreme
-        coefficients, for example.
+        when a solve ends in a numerical failure (ERROR), or when the solver
+        calls a MAX_ENERGY stage infeasible, which it cannot be (no charging
+        at all is feasible): a presolve misled by extreme coefficients, for
+        example.
     """
 
     def __init__(
@@ -99,7 +100,10 @@ class LPBackend:
         try:
             solution = self._solve_lp(lp, options, **backend_args)
             impossible = stage.goal is StageGoal.MAX_ENERGY and stage.total_unmet_kwh is None
-            if impossible and solution.status is SolveStatus.INFEASIBLE and self._recheck:
+            doubtful = solution.status is SolveStatus.ERROR or (
+                impossible and solution.status is SolveStatus.INFEASIBLE
+            )
+            if doubtful and self._recheck:
                 solution = self._solve_lp(lp, self._recheck(options), **backend_args)
         except InputError:
             raise
