@@ -366,6 +366,8 @@ def build_lp(
     u0 = b.add_columns("unmet", u_cost, 0.0, u_hi, start=start_u)
     b.add_entries(e0 + np.arange(n), u0 + np.arange(n), 1.0)
     unmet_hi = np.inf if stage.total_unmet_kwh is None else stage.total_unmet_kwh
+    if u_hi.sum() <= unmet_hi:  # implied by the shortfalls' own bounds: no dense row
+        unmet_hi = np.inf
     r0 = b.add_rows("total_unmet", [-np.inf], [unmet_hi])
     b.add_entries(np.full(n, r0), u0 + np.arange(n), 1.0)
     worst = None
