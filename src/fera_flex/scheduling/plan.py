@@ -111,12 +111,7 @@ class ChargingPlan:
     @property
     def delivered_kwh(self) -> NDArray[np.float64]:
         """Energy into each battery over the horizon [kWh]."""
-        p = self.problem
-        gained = (
-            self.charge_kw * p.charge_efficiency[:, None]
-            - self.discharge_kw / p.discharge_efficiency[:, None]
-        )
-        return (gained * p.slot_energy_h).sum(axis=1)
+        return self.problem.battery_gain_kwh(self.charge_kw, self.discharge_kw).sum(axis=1)
 
     @property
     def unmet_kwh(self) -> NDArray[np.float64]:

@@ -586,6 +586,12 @@ class ChargingProblem:
             "node_ids": self.node_ids,
         }
 
+    def _rebuilt(self, arguments: dict[str, Any]) -> "ChargingProblem":
+        """A problem from :meth:`from_arrays` arguments, keeping this one's metadata."""
+        problem = ChargingProblem.from_arrays(**arguments)
+        object.__setattr__(problem, "metadata", self.metadata)
+        return problem
+
     def replace(self, **fields: Any) -> "ChargingProblem":
         """A copy with some :meth:`from_arrays` arguments replaced, validated anew.
 
@@ -610,9 +616,7 @@ class ChargingProblem:
         if "power_curves" in fields:
             del arguments["power_curve_lines"]
         arguments.update(fields)
-        problem = ChargingProblem.from_arrays(**arguments)
-        object.__setattr__(problem, "metadata", self.metadata)
-        return problem
+        return self._rebuilt(arguments)
 
     def select(self, sessions: Any) -> "ChargingProblem":
         """The problem with only some sessions (same grid, nodes and limits).
@@ -639,9 +643,7 @@ class ChargingProblem:
         arguments["evse_power_max_kw"] = {
             uid: rating for uid, rating in arguments["evse_power_max_kw"].items() if uid in kept
         }
-        problem = ChargingProblem.from_arrays(**arguments)
-        object.__setattr__(problem, "metadata", self.metadata)
-        return problem
+        return self._rebuilt(arguments)
 
     def _session_rows(self, sessions: Any) -> NDArray[np.int64]:
         where = "ChargingProblem.select"
@@ -715,9 +717,7 @@ class ChargingProblem:
         arguments["node_parent"] = parent
         arguments["node_of_session"] = position[selected.node_of_session]
         arguments["node_ids"] = [self.node_ids[k] for k in nodes]
-        problem = ChargingProblem.from_arrays(**arguments)
-        object.__setattr__(problem, "metadata", self.metadata)
-        return problem
+        return self._rebuilt(arguments)
 
     # -- sizes and derived arrays ---------------------------------------------------------------
 
@@ -782,7 +782,7 @@ class ChargingProblem:
             power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
         )
         node_room = self._path_minimum(self.node_ev_max_kw)[self.node_of_session]
-        phase_room = self._path_minimum(self._phase_room_kw())[self.node_of_session]
+        phase_room = self._path_minimum(self.node_phase_room_kw()[0])[self.node_of_session]
         phases = self.session_phases.sum(axis=1)[:, None]
         return np.minimum(np.minimum(power, node_room), phases * phase_room)
 
@@ -796,18 +796,31 @@ class ChargingProblem:
             smallest[on] = np.minimum(smallest[on], per_node[above[on]])
         return smallest
 
-    def _phase_room_kw(self) -> NDArray[np.float64]:
-        """(m, T): each node's phase-current room as the kW one phase carries, inf without limit.
+    def node_phase_room_kw(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each node's per-phase current room, as the kW one phase carries [kW], (m, T) twice.
 
-        A session on ``k`` phases may draw ``k`` times this alone.
+        The most and least net EV power per phase: ``max(limit - base, 0)``
+        and ``min(-limit - base, 0)`` in A (the non-EV load spread over three
+        phases) times the node's voltage; ``+-inf`` without a limit. A
+        session on ``k`` phases draws ``1 / k`` of its power on each.
         """
         limit = self.phase_current_max_a
-        if not np.isfinite(limit).any():
-            return np.full(limit.shape, np.inf)
         volts = self.node_voltage_v[:, None]
         base_a = self.node_base_load_kw * 1000.0 / (3.0 * volts)
-        with np.errstate(invalid="ignore"):
-            return np.maximum(limit - base_a, 0.0) * volts / 1000.0
+        with np.errstate(invalid="ignore"):  # an infinite limit minus the base
+            up = np.maximum(limit - base_a, 0.0) * volts / 1000.0
+            down = np.minimum(-limit - base_a, 0.0) * volts / 1000.0
+        return up, down
+
+    def battery_gain_kwh(self, charge_kw: Any, discharge_kw: Any) -> NDArray[np.float64]:
+        """Energy into each battery per slot [kWh], (n, T), from charge and discharge power [kW].
+
+        ``slot_energy_h * (charge * charge_efficiency - discharge / discharge_efficiency)``.
+        """
+        return self.slot_energy_h * (
+            np.asarray(charge_kw, dtype=np.float64) * self.charge_efficiency[:, None]
+            - np.asarray(discharge_kw, dtype=np.float64) / self.discharge_efficiency[:, None]
+        )
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,)."""

@@ -123,11 +123,8 @@ def replan(
         )
     if scenario_update is None:
         problem = plan.problem
-        planned = (
-            plan.charge_kw[:, :first_free] * problem.charge_efficiency[:, None]
-            - plan.discharge_kw[:, :first_free] / problem.discharge_efficiency[:, None]
-        )
-        delivered = (planned * problem.slot_energy_h[:, :first_free]).sum(axis=1)
+        gained = problem.battery_gain_kwh(plan.charge_kw, plan.discharge_kw)
+        delivered = gained[:, :first_free].sum(axis=1)
     else:
         problem = ChargingProblem.from_scenario(scenario_update)
         if problem.grid != grid:

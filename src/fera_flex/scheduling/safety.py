@@ -59,8 +59,6 @@ DUST_KW = 1e-6
 _SNAP_KW = 1e-6
 """A charging power this close below its minimum rate is raised to it [kW]."""
 
-_W_PER_KW = 1000.0
-
 
 def make_safe(
     problem: ChargingProblem, charge_kw: NDArray, discharge_kw: NDArray
@@ -147,14 +145,9 @@ def _rooms(problem: ChargingProblem):
     in kW for the total and in kW-equivalents of phase current for a phase.
     """
     yield np.ones(problem.n_sessions), problem.node_ev_max_kw, problem.node_ev_min_kw
-    limit = problem.phase_current_max_a
-    if not np.isfinite(limit).any():
+    if not np.isfinite(problem.phase_current_max_a).any():
         return
-    kw_per_a = problem.node_voltage_v[:, None] / _W_PER_KW
-    base_a = problem.node_base_load_kw / (3.0 * kw_per_a)
-    with np.errstate(invalid="ignore"):
-        up = np.maximum(limit - base_a, 0.0) * kw_per_a
-        down = np.minimum(-limit - base_a, 0.0) * kw_per_a
+    up, down = problem.node_phase_room_kw()
     phases = problem.session_phases
     for phase in range(3):
         yield phases[:, phase] / phases.sum(axis=1), up, down
@@ -190,14 +183,9 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
 
 def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
     """Cut energy above each session's maximum from its latest slots (step 4)."""
-    hours = problem.slot_energy_h
-    per_kw = hours * problem.charge_efficiency[:, None]
-    gained = hours * (
-        charge * problem.charge_efficiency[:, None]
-        - discharge / problem.discharge_efficiency[:, None]
-    )
+    per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
     most = problem.energy_max_kwh
-    excess = gained.sum(axis=1) - most
+    excess = problem.battery_gain_kwh(charge, discharge).sum(axis=1) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
         return charge
@@ -249,12 +237,7 @@ def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray
 
 def _battery_short(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
     """Sessions whose battery level falls below 0 somewhere."""
-    hours = problem.slot_energy_h
-    gained = hours * (
-        charge * problem.charge_efficiency[:, None]
-        - discharge / problem.discharge_efficiency[:, None]
-    )
-    return (np.cumsum(gained, axis=1) < 0).any(axis=1)
+    return (np.cumsum(problem.battery_gain_kwh(charge, discharge), axis=1) < 0).any(axis=1)
 
 
 def _fill_batteries(problem, charge, discharge, short) -> NDArray:

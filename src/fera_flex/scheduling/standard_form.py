@@ -254,15 +254,6 @@ def capped_energy_range(problem: ChargingProblem) -> tuple[NDArray, NDArray]:
     return np.minimum(problem.energy_min_kwh, own), np.minimum(problem.energy_max_kwh, own)
 
 
-def _gained(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
-    """Energy into each battery per slot [kWh], (n, T)."""
-    per_kw = (
-        charge * problem.charge_efficiency[:, None]
-        - discharge / problem.discharge_efficiency[:, None]
-    )
-    return per_kw * problem.slot_energy_h
-
-
 def _clean_start(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
     """A previous plan's power within this problem's bounds and minimum rates."""
     charge = np.clip(np.asarray(charge, dtype=np.float64), 0.0, problem.power_max_kw)
@@ -334,7 +325,7 @@ def build_lp(
         start_a = (start_all - start_p)[split]
         start_d = start_power[1][discharge_i, discharge_t]
     if start_power is not None:
-        start_u = np.maximum(need_lo - _gained(problem, *start_power).sum(axis=1), 0.0)
+        start_u = np.maximum(need_lo - problem.battery_gain_kwh(*start_power).sum(axis=1), 0.0)
     above_hi = p_max[split] - segment_hi[split]
     d_max = problem.discharge_max_kw[discharge_i, discharge_t]
     p0 = b.add_columns("charge", weight * cost_p, 0.0, segment_hi, start=start_p)
@@ -601,7 +592,7 @@ def _add_battery_states(b, problem, p_i, p_t, p_cols, discharge_i, discharge_t, 
     slot = np.repeat(first, length) + np.arange(length.sum()) - np.repeat(offsets, length)
     level = None
     if b.with_start:
-        level = np.cumsum(_gained(problem, *b.start_power), axis=1)[session, slot]
+        level = np.cumsum(problem.battery_gain_kwh(*b.start_power), axis=1)[session, slot]
     s0 = b.add_columns("state", np.zeros(session.size), 0.0, np.inf, start=level)
     r0 = b.add_rows("state", np.zeros(session.size), 0.0)
     index = np.full((problem.n_sessions, problem.n_slots), -1, dtype=np.int64)

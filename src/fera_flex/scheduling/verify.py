@@ -166,10 +166,7 @@ def verify_power(
     p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
     below = p < p_min * (1.0 - MIN_RATE_RTOL) - tolerance
     found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
-    hours = problem.slot_energy_h
-    gained = hours * (
-        p * problem.charge_efficiency[:, None] - d / problem.discharge_efficiency[:, None]
-    )
+    gained = problem.battery_gain_kwh(p, d)
     delivered = gained.sum(axis=1)
     most = problem.energy_max_kwh
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
@@ -197,11 +194,7 @@ def curve_limit_kw(problem: ChargingProblem, charge_kw: NDArray, discharge_kw: N
     slot for a rising line and at its end for a falling one (``inf`` without
     a curve).
     """
-    hours = problem.slot_energy_h
-    gained = hours * (
-        charge_kw * problem.charge_efficiency[:, None]
-        - discharge_kw / problem.discharge_efficiency[:, None]
-    )
+    gained = problem.battery_gain_kwh(charge_kw, discharge_kw)
     end = np.cumsum(gained, axis=1)
     start = end - gained
     limit = np.full(gained.shape, np.inf)

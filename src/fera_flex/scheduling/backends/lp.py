@@ -21,13 +21,7 @@ from fera_flex.errors import InputError
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus, StageResult
-from fera_flex.scheduling.standard_form import (
-    Stage,
-    StageGoal,
-    StandardLP,
-    build_lp,
-    capped_energy_range,
-)
+from fera_flex.scheduling.standard_form import Stage, StageGoal, StandardLP, build_lp
 
 __all__ = ["LPBackend"]
 
@@ -145,7 +139,7 @@ def _result(
         discharge,
         objective=float(objective),
         total_unmet_kwh=float(x[lp.columns["unmet"]].sum()),
-        max_relative_shortfall=_largest_relative(problem, x[lp.columns["unmet"]]),
+        max_relative_shortfall=_largest_relative(lp, x[lp.columns["unmet"]]),
         total_deviation_kwh=float(deviation),
         message=solution.message,
         **prices,
@@ -153,9 +147,9 @@ def _result(
     )
 
 
-def _largest_relative(problem: ChargingProblem, unmet_kwh: np.ndarray) -> float:
-    """The largest shortfall relative to its session's (capped) need."""
-    need, _ = capped_energy_range(problem)
+def _largest_relative(lp: StandardLP, unmet_kwh: np.ndarray) -> float:
+    """The largest shortfall relative to its session's (capped) need, the energy rows' floor."""
+    need = lp.row_lo[lp.rows["energy"]]
     has = need > 0
     return float(np.max(unmet_kwh[has] / need[has], initial=0.0))
 
