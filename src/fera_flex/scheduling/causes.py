@@ -24,11 +24,12 @@ True
 import numpy as np
 from numpy.typing import NDArray
 
+from fera_flex.scheduling.verify import phase_currents_a
+
 __all__ = ["unmet_causes"]
 
 _UNMET_RTOL = 1e-6
 _TIGHT_RTOL = 1e-4
-_W_PER_KW = 1000.0
 
 
 def _tight(load: NDArray, limit: NDArray) -> NDArray[np.bool_]:
@@ -44,13 +45,9 @@ def _phase_tight(problem, net_kw: NDArray) -> NDArray[np.bool_]:
     tight = np.zeros((problem.n_nodes, 3, problem.n_slots), dtype=bool)
     if not np.isfinite(limit).any():
         return tight
-    volts = problem.node_voltage_v[:, None]
-    base_a = problem.node_base_load_kw * _W_PER_KW / (3.0 * volts)
-    per_phase = net_kw / problem.session_phases.sum(axis=1)[:, None]
-    for phase in range(3):
-        on = problem.session_phases[:, phase][:, None]
-        amps = problem.node_loads_kw(per_phase * on) * _W_PER_KW / volts + base_a
-        tight[:, phase] = _tight(amps, limit)
+    currents, base_a = phase_currents_a(problem, net_kw)
+    for phase, amps in enumerate(currents):
+        tight[:, phase] = _tight(amps + base_a, limit)
     return tight
 
 

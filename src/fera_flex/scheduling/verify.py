@@ -29,6 +29,7 @@ __all__ = [
     "MIN_RATE_RTOL",
     "Violation",
     "curve_limit_kw",
+    "phase_currents_a",
     "verify_plan",
     "verify_power",
 ]
@@ -221,6 +222,26 @@ def _node_violations(
     )
 
 
+def phase_currents_a(problem: ChargingProblem, net_kw: NDArray) -> tuple[NDArray, NDArray]:
+    """EV current per phase through every node [A], (3, m, T), and the non-EV current [A], (m, T).
+
+    Each session's net power is split evenly over the phases it uses; the
+    non-EV load of a node's subtree over all three.
+    """
+    volts = problem.node_voltage_v[:, None]
+    base_a = problem.node_base_load_kw * _W_PER_KW / (3.0 * volts)
+    per_phase_kw = np.asarray(net_kw) / problem.session_phases.sum(axis=1)[:, None]
+    ev_a = np.stack(
+        [
+            problem.node_loads_kw(per_phase_kw * problem.session_phases[:, phase, None])
+            * _W_PER_KW
+            / volts
+            for phase in range(3)
+        ]
+    )
+    return ev_a, base_a
+
+
 def _phase_violations(
     problem: ChargingProblem, net_kw: NDArray, tolerance: float
 ) -> list[Violation]:
@@ -228,14 +249,10 @@ def _phase_violations(
     if not np.isfinite(limit).any():
         return []
     found = []
-    volts = problem.node_voltage_v[:, None]
-    base_amps = problem.subtree_sum(problem.base_load_kw) * _W_PER_KW / (3.0 * volts)
-    per_phase_kw = net_kw / problem.session_phases.sum(axis=1)[:, None]
-    for phase in range(3):
-        on = problem.session_phases[:, phase]
-        amps = problem.node_loads_kw(per_phase_kw * on[:, None]) * _W_PER_KW / volts
-        room_up = np.maximum(limit - base_amps, 0.0)
-        room_down = np.minimum(-limit - base_amps, 0.0)
+    currents, base_amps = phase_currents_a(problem, net_kw)
+    room_up = np.maximum(limit - base_amps, 0.0)
+    room_down = np.minimum(-limit - base_amps, 0.0)
+    for phase, amps in enumerate(currents):
         names = [f"{node}/L{phase + 1}" for node in problem.node_ids]
         bad = (amps > room_up + tolerance) | (amps < room_down - tolerance)
         found += _collect("phase_current", names, bad, amps + base_amps, limit, phase)
