@@ -98,21 +98,24 @@ def make_safe(
     charge = np.where(charge < p_min, 0.0, charge)
     v2g = (problem.discharge_max_kw > 0).any(axis=1)
     for attempt in range(PASSES + 1):
-        charge = _within_evses(problem, charge)
-        charge, discharge = _within_rooms(problem, charge, discharge)
-        charge = _within_energy(problem, charge, discharge)
-        charge = _within_curves(problem, charge, discharge)
+        charge, discharge = _within_limits(problem, charge, discharge)
         short = _battery_short(problem, charge, discharge) & v2g
         if not short.any():
             break
         if attempt == PASSES:
             discharge[short] = 0.0
-            charge = _within_evses(problem, charge)
-            charge, discharge = _within_rooms(problem, charge, discharge)
-            charge = _within_energy(problem, charge, discharge)
+            charge, discharge = _within_limits(problem, charge, discharge)
         else:
             discharge = _fill_batteries(problem, charge, discharge, short)
     return np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge), discharge
+
+
+def _within_limits(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
+    """Steps 2-4: EVSE ratings, node and phase rooms, energy maxima, power curves."""
+    charge = _within_evses(problem, charge)
+    charge, discharge = _within_rooms(problem, charge, discharge)
+    charge = _within_energy(problem, charge, discharge)
+    return _within_curves(problem, charge, discharge), discharge
 
 
 def _factor(limit: NDArray, load: NDArray) -> NDArray:
