@@ -304,9 +304,7 @@ def build_lp(
     above_cost = regular_above_flat_costs(problem, options, unit)
     flat_kw = regular_flat_rate_kw(problem, need_lo)
     p_max = problem.power_max_kw[charge_i, charge_t]
-    split = np.flatnonzero(
-        (above_cost[charge_i] > 0) & (p_max > flat_kw[charge_i]) & (flat_kw[charge_i] >= 0)
-    )
+    split = np.flatnonzero((above_cost[charge_i] > 0) & (p_max > flat_kw[charge_i]))
     segment_hi = p_max.copy()
     segment_hi[split] = flat_kw[charge_i[split]]
     cost_above = cost_p[split] + w_charge[split] * above_cost[charge_i[split]]
@@ -324,7 +322,6 @@ def build_lp(
         start_p = np.minimum(start_all, segment_hi)
         start_a = (start_all - start_p)[split]
         start_d = start_power[1][discharge_i, discharge_t]
-    if start_power is not None:
         start_u = np.maximum(need_lo - problem.battery_gain_kwh(*start_power).sum(axis=1), 0.0)
     above_hi = p_max[split] - segment_hi[split]
     d_max = problem.discharge_max_kw[discharge_i, discharge_t]
