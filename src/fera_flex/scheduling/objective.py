@@ -48,9 +48,11 @@ from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import PROFILE_TYPES, ChargingProblem
 
 __all__ = [
+    "ChargeSegments",
     "NodePeakCost",
     "ObjectiveOptions",
     "charge_costs",
+    "charge_segments",
     "discharge_values",
     "money_unit_eur_per_kwh",
     "price_scale",
@@ -216,3 +218,56 @@ def regular_above_flat_costs(
     """Extra cost of REGULAR charging above the flat rate [``unit_eur_per_kwh``], 0 for others."""
     weight = options.regular_weight * price_scale(problem, unit_eur_per_kwh)
     return np.where(problem.profile_type == REGULAR, weight, 0.0)
+
+
+@dataclass(frozen=True)
+class ChargeSegments:
+    """The charging cost of every (session, slot) pair as a convex piecewise-linear function.
+
+    One segment per pair up to its power limit, except for REGULAR pairs
+    whose limit is above the session's flat rate: a first segment up to the
+    flat rate and a dearer one above it.
+
+    Attributes
+    ----------
+    session, slot : ndarray of int (P,)
+        The pairs with a positive power limit.
+    first_cost, above_cost : ndarray (P,) and (S,)
+        Cost per kWh drawn [money unit] of the first segment of each pair and
+        of the above-flat segment of the ``split`` pairs.
+    first_hi_kw, above_hi_kw : ndarray (P,) and (S,)
+        Widths of the segments [kW].
+    split : ndarray of int (S,)
+        Indices into the pairs of those with an above-flat segment.
+    """
+
+    session: NDArray[np.int64]
+    slot: NDArray[np.int64]
+    first_cost: NDArray[np.float64]
+    first_hi_kw: NDArray[np.float64]
+    split: NDArray[np.int64]
+    above_cost: NDArray[np.float64]
+    above_hi_kw: NDArray[np.float64]
+
+
+def charge_segments(
+    problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float, need_kwh: NDArray
+) -> ChargeSegments:
+    """The cost segments of every charging pair, REGULAR flat rates from ``need_kwh`` (n,)."""
+    session, slot = np.nonzero(problem.power_max_kw > 0)
+    first_cost = charge_costs(problem, options, unit_eur_per_kwh)[session, slot]
+    extra = regular_above_flat_costs(problem, options, unit_eur_per_kwh)
+    flat_kw = regular_flat_rate_kw(problem, need_kwh)
+    p_max = problem.power_max_kw[session, slot]
+    split = np.flatnonzero((extra[session] > 0) & (p_max > flat_kw[session]))
+    first_hi = p_max.copy()
+    first_hi[split] = flat_kw[session[split]]
+    return ChargeSegments(
+        session=session,
+        slot=slot,
+        first_cost=first_cost,
+        first_hi_kw=first_hi,
+        split=split,
+        above_cost=first_cost[split] + extra[session[split]],
+        above_hi_kw=p_max[split] - first_hi[split],
+    )

@@ -57,11 +57,9 @@ from numpy.typing import NDArray
 
 from fera_flex.scheduling.objective import (
     ObjectiveOptions,
-    charge_costs,
+    charge_segments,
     discharge_values,
     money_unit_eur_per_kwh,
-    regular_above_flat_costs,
-    regular_flat_rate_kw,
 )
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.verify import MIN_RATE_RTOL
@@ -293,21 +291,17 @@ def build_lp(
     n = problem.n_sessions
     hours = problem.slot_energy_h
     economic = stage.goal is StageGoal.ECONOMIC
-    charge_i, charge_t = np.nonzero(problem.power_max_kw > 0)
+    unit = money_unit_eur_per_kwh(problem, options)
+    need_lo, need_hi = capped_energy_range(problem)
+    segments = charge_segments(problem, options, unit, need_lo)
+    charge_i, charge_t, split = segments.session, segments.slot, segments.split
     discharge_i, discharge_t = np.nonzero(problem.discharge_max_kw > 0)
     w_charge = hours[charge_i, charge_t]
     w_discharge = hours[discharge_i, discharge_t]
-    unit = money_unit_eur_per_kwh(problem, options)
-    cost_p = w_charge * charge_costs(problem, options, unit)[charge_i, charge_t]
+    cost_p = w_charge * segments.first_cost
     cost_d = -w_discharge * discharge_values(problem, options, unit)[discharge_i, discharge_t]
-    need_lo, need_hi = capped_energy_range(problem)
-    above_cost = regular_above_flat_costs(problem, options, unit)
-    flat_kw = regular_flat_rate_kw(problem, need_lo)
-    p_max = problem.power_max_kw[charge_i, charge_t]
-    split = np.flatnonzero((above_cost[charge_i] > 0) & (p_max > flat_kw[charge_i]))
-    segment_hi = p_max.copy()
-    segment_hi[split] = flat_kw[charge_i[split]]
-    cost_above = cost_p[split] + w_charge[split] * above_cost[charge_i[split]]
+    segment_hi = segments.first_hi_kw
+    cost_above = w_charge[split] * segments.above_cost
     scale = max(
         float(np.max(np.abs(cost_p), initial=0.0)),
         float(np.max(np.abs(cost_d), initial=0.0)),
@@ -323,7 +317,7 @@ def build_lp(
         start_a = (start_all - start_p)[split]
         start_d = start_power[1][discharge_i, discharge_t]
         start_u = np.maximum(need_lo - problem.battery_gain_kwh(*start_power).sum(axis=1), 0.0)
-    above_hi = p_max[split] - segment_hi[split]
+    above_hi = segments.above_hi_kw
     d_max = problem.discharge_max_kw[discharge_i, discharge_t]
     p0 = b.add_columns("charge", weight * cost_p, 0.0, segment_hi, start=start_p)
     a0 = b.add_columns("charge_above_flat", weight * cost_above, 0.0, above_hi, start=start_a)
