@@ -82,7 +82,7 @@ def network_simplex(
     flow : float64 array (m,)
     potential : float64 array (n,)
         Node potentials with ``cost + potential[tail] - potential[head] = 0``
-        on tree arcs (the root's potential is 0).
+        on tree arcs (the artificial root's potential is 0).
     pivots : int
     """
     n = supply.size
@@ -147,12 +147,9 @@ def network_simplex(
         next_node[root] = root
         prev_node[root] = root
 
-    # scratch for rebuilding a subtree
-    members = np.empty(n + 1, np.int64)
+    # scratch: the path re-rooted by a pivot, and a preorder of the whole tree
+    scratch = np.empty((6, n + 1), np.int64)
     order = np.empty(n + 1, np.int64)
-    first_child = np.full(n + 1, -1, np.int64)
-    sibling = np.full(n + 1, -1, np.int64)
-    stack = np.empty(n + 1, np.int64)
 
     block = max(int(np.sqrt(m)), 16)
     cursor = 0
@@ -180,6 +177,9 @@ def network_simplex(
             if entering >= 0:
                 break
         if entering < 0:
+            # potentials exactly from the tree (shifts accumulate rounding), then price again
+            if _exact_potentials(root, next_node, parent, parc, src, price, potential):
+                continue
             break
         if pivots >= max_pivots:
             status = ITERATION_LIMIT
@@ -270,30 +270,22 @@ def network_simplex(
         y = second if inside_first else first
 
         count = size[w]
-        v = w
-        for k in range(count):
-            members[k] = v
-            v = next_node[v]
-        _cut(w, parent, size, last, next_node, prev_node)
-
-        # reverse the path x -> w; x hangs from y by the entering arc
-        above, above_arc, v = y, entering, x
-        while True:
-            up, up_arc = parent[v], parc[v]
-            parent[v], parc[v] = above, above_arc
-            if v == w:
-                break
-            above, above_arc, v = v, up_arc, up
-
-        _rebuild(x, count, members, order, first_child, sibling, stack, parent, size, last)
-        for k in range(count):
-            v = order[k]
-            a = parc[v]
-            if src[a] == v:
-                potential[v] = potential[dst[a]] - price[a]
-            else:
-                potential[v] = potential[src[a]] + price[a]
-        _link(x, y, count, order, parent, size, last, next_node, prev_node)
+        _cut(w, apex, parent, size, last, next_node, prev_node)
+        end = _reroot(x, w, y, entering, scratch, parent, parc, size, last, next_node, prev_node)
+        _link(x, y, end, count, apex, parent, size, last, next_node, prev_node)
+        # shift the moved subtree's potentials so that the entering arc's reduced cost is 0
+        reduced = price[entering] + potential[src[entering]] - potential[dst[entering]]
+        shift = reduced if x == dst[entering] else -reduced
+        if 2 * count <= n + 1:
+            v = x
+            for _ in range(count):
+                potential[v] += shift
+                v = next_node[v]
+        else:  # potentials matter up to a constant: shift the smaller rest of the tree back
+            v = next_node[end]
+            while v != x:
+                potential[v] -= shift
+                v = next_node[v]
 
     # tree flows from the supplies and the non-tree flows, deepest nodes first
     if status != UNBOUNDED:
@@ -332,8 +324,25 @@ def network_simplex(
 
 
 @jit
-def _cut(w, parent, size, last, next_node, prev_node):
-    """Take the subtree of ``w`` out of the tree (its own thread stays linked)."""
+def _exact_potentials(root, next_node, parent, parc, src, price, potential):
+    """Recompute every potential from the tree (the root at 0); whether any moved."""
+    moved = potential[root] != 0.0
+    potential[root] = 0.0
+    v = next_node[root]
+    while v != root:
+        a = parc[v]
+        p = parent[v]
+        exact = potential[p] - price[a] if src[a] == v else potential[p] + price[a]
+        if exact != potential[v]:
+            moved = moved or abs(exact - potential[v]) > 1e-12 * (1.0 + abs(exact))
+            potential[v] = exact
+        v = next_node[v]
+    return moved
+
+
+@jit
+def _cut(w, apex, parent, size, last, next_node, prev_node):
+    """Take the subtree of ``w`` (below ``apex``) out of the thread; sizes below the apex."""
     before = prev_node[w]
     end = last[w]
     after = next_node[end]
@@ -341,65 +350,89 @@ def _cut(w, parent, size, last, next_node, prev_node):
     prev_node[after] = before
     count = size[w]
     q = parent[w]
-    while q >= 0:
+    while q != apex:
         size[q] -= count
-        if last[q] == end:
-            last[q] = before
         q = parent[q]
-    parent[w] = -1
+    q = parent[w]
+    while q >= 0 and last[q] == end:
+        last[q] = before
+        q = parent[q]
 
 
 @jit
-def _rebuild(x, count, members, order, first_child, sibling, stack, parent, size, last):
-    """Preorder, sizes and last descendants of the subtree rooted at ``x`` (``count`` nodes)."""
-    for k in range(count):
-        first_child[members[k]] = -1
-    for k in range(count):
-        v = members[k]
-        if v != x:
-            p = parent[v]
-            sibling[v] = first_child[p]
-            first_child[p] = v
-    top = 0
-    stack[0] = x
-    filled = 0
-    while top >= 0:
-        v = stack[top]
-        top -= 1
-        order[filled] = v
-        filled += 1
-        c = first_child[v]
-        while c >= 0:
-            top += 1
-            stack[top] = c
-            c = sibling[c]
-    position = stack  # reuse: position in preorder
-    for k in range(count):
-        size[order[k]] = 1
-        position[order[k]] = k
-    for k in range(count - 1, 0, -1):
-        v = order[k]
-        size[parent[v]] += size[v]
-    for k in range(count):
-        v = order[k]
-        last[v] = order[position[v] + size[v] - 1]
+def _reroot(x, w, y, entering, scratch, parent, parc, size, last, next_node, prev_node):
+    """Re-root the cut subtree of ``w`` at ``x``, hung from ``y`` by ``entering``.
+
+    The new preorder is the old one cut into pieces along the path
+    ``x = v0, v1, ..., vk = w``: the subtree of ``x``, then for each ``vj``
+    the part of its old segment before and the part after the subtree of
+    ``v(j-1)``. O(k) pointer changes; returns the new last node.
+    """
+    path = scratch[0]
+    path_size = scratch[1]
+    cut_before = scratch[2]
+    cut_after = scratch[3]
+    piece_end = scratch[4]
+    has_after = scratch[5]
+    k = 0
+    v = x
+    path[0] = x
+    while v != w:
+        v = parent[v]
+        k += 1
+        path[k] = v
+    # read every boundary first: relinking one piece may touch the next one's ends
+    for j in range(k + 1):
+        path_size[j] = size[path[j]]
+    for j in range(1, k + 1):
+        child = path[j - 1]
+        cut_before[j] = prev_node[child]  # end of vj's piece before the child's subtree
+        cut_after[j] = next_node[last[child]]  # start of its piece after it, if any
+        has_after[j] = last[child] != last[path[j]]
+        piece_end[j] = last[path[j]]
+    end = last[x]
+    for j in range(1, k + 1):
+        vj = path[j]
+        next_node[end] = vj
+        prev_node[vj] = end
+        if has_after[j]:
+            next_node[cut_before[j]] = cut_after[j]
+            prev_node[cut_after[j]] = cut_before[j]
+            end = piece_end[j]
+        else:
+            end = cut_before[j]
+    # sizes: vj keeps its old subtree minus v(j-1)'s, plus v(j+1)'s new one
+    below = 0
+    for j in range(k, 0, -1):
+        below += path_size[j] - path_size[j - 1]
+        size[path[j]] = below
+    size[x] = path_size[k]
+    for j in range(k + 1):
+        last[path[j]] = end
+    # reverse the parent pointers along the path; x hangs from y
+    above, above_arc, v = y, entering, x
+    while True:
+        up, up_arc = parent[v], parc[v]
+        parent[v], parc[v] = above, above_arc
+        if v == w:
+            break
+        above, above_arc, v = v, up_arc, up
+    return end
 
 
 @jit
-def _link(x, y, count, order, parent, size, last, next_node, prev_node):
-    """Insert the rebuilt subtree of ``x`` (preorder ``order``) as the first child of ``y``."""
-    end = order[count - 1]
+def _link(x, y, end, count, apex, parent, size, last, next_node, prev_node):
+    """Insert the subtree of ``x`` (thread ``x .. end``) as the first child of ``y``."""
     after = next_node[y]
-    next_node[y] = order[0]
-    prev_node[order[0]] = y
-    for k in range(1, count):
-        next_node[order[k - 1]] = order[k]
-        prev_node[order[k]] = order[k - 1]
+    next_node[y] = x
+    prev_node[x] = y
     next_node[end] = after
     prev_node[after] = end
     q = y
-    while q >= 0:
+    while q != apex:
         size[q] += count
-        if last[q] == y:
-            last[q] = end
+        q = parent[q]
+    q = y
+    while q >= 0 and last[q] == y:
+        last[q] = end
         q = parent[q]

@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from fera_flex.network._simplex import INFEASIBLE, OPTIMAL
+from fera_flex.network._simplex import INFEASIBLE, OPTIMAL, UNBOUNDED
 
 
 def network_simplex(
@@ -64,8 +64,15 @@ def network_simplex(
         cycle = [(parent_arc[v], dst[parent_arc[v]] == v) for v in down]
         cycle.append((entering, at_lower))
         cycle += [(parent_arc[v], src[parent_arc[v]] == v) for v in up]
-        residuals = [upper[a] - flow[a] if forward else flow[a] for a, forward in cycle]
+        residuals = [
+            np.inf
+            if forward and upper[a] == np.inf
+            else (upper[a] - flow[a] if forward else flow[a])
+            for a, forward in cycle
+        ]
         delta = min(residuals)
+        if delta == np.inf:
+            return UNBOUNDED, np.full(m, np.nan), np.zeros(n), pivots
         leave = max(k for k, r in enumerate(residuals) if r <= delta)
         if delta < flow_tol:
             delta = 0.0

@@ -249,6 +249,24 @@ class ChargeSegments:
     above_cost: NDArray[np.float64]
     above_hi_kw: NDArray[np.float64]
 
+    def pieces(self, sessions: NDArray[np.bool_]):
+        """Every segment of the given sessions (a mask (n,)) as one list.
+
+        Returns
+        -------
+        pair : ndarray of int
+            The pair (index into ``session``/``slot``) of each segment.
+        width_kw, cost : ndarray
+            Its width [kW] and cost per kWh drawn [money unit].
+        """
+        first = np.flatnonzero(sessions[self.session])
+        above = np.flatnonzero(sessions[self.session[self.split]])
+        return (
+            np.concatenate([first, self.split[above]]),
+            np.concatenate([self.first_hi_kw[first], self.above_hi_kw[above]]),
+            np.concatenate([self.first_cost[first], self.above_cost[above]]),
+        )
+
 
 def charge_segments(
     problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float, need_kwh: NDArray

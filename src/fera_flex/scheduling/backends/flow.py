@@ -1,0 +1,338 @@
+"""The ``flow`` backend: each energy stage as an exact min-cost flow, solved in numba.
+
+The problem's network (:class:`~fera_flex.scheduling.charging_network.ChargingNetwork`)
+is built once per problem; each stage only sets bounds and costs on it:
+
+- every need met (``needs_met``): the need arcs fixed at the needs;
+- MAX_ENERGY: cost -1 per kWh on the need arcs (a max flow; least total shortfall);
+- a largest relative shortfall ``f``: the need arcs at least ``(1 - f) * need``;
+- FAIR: the least such ``f`` with the total-shortfall bound, by bisection on
+  ``f`` over feasibility solves (each optimum found shrinks the bracket to its
+  own largest shortfall), to :data:`FAIR_TOLERANCE`;
+- a total-shortfall bound: the lower bound of the ``S -> N`` arc;
+- ECONOMIC: the charging costs on the segment arcs.
+
+Sessions under no binding limit are solved apart by
+:func:`~fera_flex.scheduling.greedy.fill_cheapest` (the same optimum, no
+network at all). Node import shadow prices are the reduced costs of the
+saturated node-limit arcs, session energy prices those of the need arcs.
+
+Method
+------
+The solver is a primal network simplex with block pricing
+(:mod:`fera_flex.network`). Chosen by measurement over the alternatives the
+issue names: successive shortest paths needs one augmentation per session at
+least, each a shortest-path search over the whole network (about N x arcs
+work: 10,000 sessions x 240,000 arcs), and cost scaling needs integer costs,
+which float prices and REGULAR segment costs are not without rounding. The
+network simplex works on the floats directly, yields the node potentials
+(the shadow prices) for free, and re-solves from a previous basis. Measured
+numbers are in ``benchmarks/scheduling.py`` and the README.
+
+Tolerance: reduced costs within 1e-9 of the largest cost and flows within
+1e-12 of the largest bound count as 0 (:mod:`fera_flex.network.mincost`);
+the plan is then made safe like every backend's.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex.network import FlowSolution, min_cost_flow
+from fera_flex.scheduling.charging_network import ChargingNetwork
+from fera_flex.scheduling.greedy import fill_cheapest
+from fera_flex.scheduling.objective import ObjectiveOptions
+from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.solver import SolverOptions, SolveStatus, StageResult
+from fera_flex.scheduling.standard_form import Stage, StageGoal
+
+__all__ = ["BACKEND", "FAIR_TOLERANCE", "FlowBackend"]
+
+FAIR_TOLERANCE = 1e-9
+"""Absolute tolerance of the FAIR stage's largest relative shortfall."""
+
+_STATUS = {
+    "optimal": SolveStatus.OPTIMAL,
+    "infeasible": SolveStatus.INFEASIBLE,
+    "iteration_limit": SolveStatus.ERROR,
+    "unbounded": SolveStatus.ERROR,
+}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A problem's network and its greedy part, kept across the stages of one schedule."""
+
+    problem: ChargingProblem
+    objective: ObjectiveOptions
+    network: ChargingNetwork
+    greedy_pair: NDArray[np.int64]
+    greedy_take_kwh: NDArray[np.float64]
+    greedy_cost: NDArray[np.float64]
+    greedy_marginal: NDArray[np.float64]
+    build_s: float
+
+
+class FlowBackend:
+    """Min-cost-flow backend (see the module documentation)."""
+
+    name = "flow"
+
+    def __init__(self) -> None:
+        self._last: _Prepared | None = None
+
+    def __repr__(self) -> str:
+        return "FlowBackend()"
+
+    def supports(
+        self,
+        problem: ChargingProblem,
+        objective: ObjectiveOptions,
+        options: SolverOptions,
+        **backend_args: Any,
+    ) -> str | None:
+        """None when the problem is an exact min-cost flow, else the feature that is not."""
+        if backend_args:
+            return f"takes no {', '.join(sorted(backend_args))}: custom terms need method='cvxpy'"
+        features = (
+            ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
+            ((problem.power_min_kw > 0).any(), "minimum charging rates (a MILP)"),
+            (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),
+            (np.isfinite(problem.curve_a_kw).any(), "power curves (battery-level rows)"),
+            (bool(objective.node_peak_costs), "node peak costs"),
+            (
+                (
+                    np.isfinite(problem.node_target_min_kw)
+                    | np.isfinite(problem.node_target_max_kw)
+                ).any(),
+                "node target bands",
+            ),
+            ((problem.node_ev_min_kw > 0).any(), "node lower bounds above 0 kW"),
+        )
+        for present, feature in features:
+            if present:
+                return f"{feature} (not a min-cost flow)"
+        return self._prepare(problem, objective).network.refusal
+
+    def auto_refusal(self, problem: ChargingProblem, objective: ObjectiveOptions) -> str | None:
+        """Why ``method="auto"`` should not take this backend for a supported problem, or None.
+
+        Auto takes it when no session is under a binding shared limit (the
+        exact greedy fill, no kernel). With coupled sessions the network
+        simplex is exact but, measured on 2 cores, faster than HiGHS only up
+        to about 2,000 congested sessions and slower from about 3,000, and its
+        first call in a process compiles for about 10 s.
+        """
+        if self._prepare(problem, objective).network.network_sessions.size:
+            return (
+                "sessions under binding shared limits (HiGHS is faster on large coupled problems)"
+            )
+        return None
+
+    def solve(
+        self,
+        problem: ChargingProblem,
+        stage: Stage,
+        objective: ObjectiveOptions,
+        options: SolverOptions,
+        start_power=None,
+        **backend_args: Any,
+    ) -> StageResult:
+        """Solve one stage (see :mod:`fera_flex.scheduling.solver`)."""
+        started = time.perf_counter()
+        try:
+            prepared = self._prepare(problem, objective)
+            build_s = time.perf_counter() - started
+            return _solve(prepared, stage, build_s, time.perf_counter())
+        except Exception as error:  # a kernel failure is a status, never an exception
+            return StageResult(
+                SolveStatus.ERROR,
+                None,
+                None,
+                goal=stage.goal.value,
+                solve_s=time.perf_counter() - started,
+                message=f"flow failed: {type(error).__name__}: {error}",
+            )
+
+    def _prepare(self, problem: ChargingProblem, objective: ObjectiveOptions) -> _Prepared:
+        last = self._last
+        if last is not None and last.problem is problem and last.objective is objective:
+            return last
+        tic = time.perf_counter()
+        network = ChargingNetwork.of(problem, objective)
+        pair, width_kw, cost = network.segments.pieces(~network.in_network)
+        session = network.segments.session[pair]
+        hours = problem.slot_energy_h[session, network.segments.slot[pair]]
+        efficiency = problem.charge_efficiency
+        take, marginal = fill_cheapest(
+            session,
+            cost,
+            width_kw * hours,
+            network.need_kwh / efficiency,
+            (network.need_kwh + network.range_kwh) / efficiency,
+        )
+        prepared = _Prepared(
+            problem,
+            objective,
+            network,
+            pair,
+            take,
+            cost,
+            marginal / efficiency,
+            time.perf_counter() - tic,
+        )
+        self._last = prepared
+        return prepared
+
+
+def _stage_arrays(network: ChargingNetwork, problem: ChargingProblem, stage: Stage):
+    """Lower and upper bounds and costs of every arc for one stage; the cost scale."""
+    sessions = network.network_sessions
+    efficiency = problem.charge_efficiency[sessions]
+    need = network.need_kwh[sessions] / efficiency
+    lower = np.zeros(network.tail.size)
+    upper = network.upper.copy()
+    cost = np.zeros(network.tail.size)
+    upper[network.need_arcs] = need
+    upper[network.range_arcs] = network.range_kwh[sessions] / efficiency
+    upper[network.total_arc] = need.sum()
+    if stage.needs_met:
+        lower[network.need_arcs] = need
+    elif stage.max_relative_shortfall is not None:
+        lower[network.need_arcs] = (1.0 - min(max(stage.max_relative_shortfall, 0.0), 1.0)) * need
+    if stage.total_unmet_kwh is not None and sessions.size:
+        least = (network.need_kwh[sessions].sum() - stage.total_unmet_kwh) / efficiency[0]
+        lower[network.total_arc] = min(max(least, 0.0), upper[network.total_arc])
+    scale = 1.0
+    if stage.goal is StageGoal.MAX_ENERGY:
+        cost[network.need_arcs] = -efficiency
+    elif stage.goal is StageGoal.ECONOMIC:
+        scale = float(np.max(np.abs(network.economic_cost), initial=0.0))
+        scale = scale if 0 < scale < np.inf else 1.0
+        cost = network.economic_cost / scale
+    return lower, upper, cost, scale
+
+
+def _flow(network: ChargingNetwork, lower, upper, cost) -> FlowSolution:
+    supply = np.zeros(network.n_nodes)
+    return min_cost_flow(network.tail, network.head, lower, upper, cost, supply)
+
+
+def _solve(prepared: _Prepared, stage: Stage, build_s: float, tic: float) -> StageResult:
+    network, problem = prepared.network, prepared.problem
+    lower, upper, cost, scale = _stage_arrays(network, problem, stage)
+    if stage.goal is StageGoal.FAIR:
+        solution = _fair(network, problem, stage, lower, upper)
+    else:
+        solution = _flow(network, lower, upper, cost)
+    solve_s = time.perf_counter() - tic
+    status = _STATUS[solution.status]
+    timing = {"build_s": build_s, "solve_s": solve_s, "goal": stage.goal.value}
+    message = f"network simplex: {solution.status}, {solution.pivots} pivots"
+    if status is not SolveStatus.OPTIMAL:
+        return StageResult(status, None, None, message=message, **timing)
+    charge = _power(prepared, solution.flow)
+    delivered = problem.battery_gain_kwh(charge, np.zeros_like(charge)).sum(axis=1)
+    need = network.need_kwh
+    unmet = np.maximum(need - delivered, 0.0)
+    has = need > 0
+    largest = float(np.max(unmet[has] / need[has], initial=0.0))
+    unit = network.unit_eur_per_kwh
+    values = {
+        StageGoal.MAX_ENERGY: float(unmet.sum()),
+        StageGoal.FAIR: largest,
+        StageGoal.ECONOMIC: _cost_eur(prepared, solution.flow),
+    }
+    prices = {}
+    if stage.goal is StageGoal.ECONOMIC:
+        prices = _prices(prepared, solution, cost, scale * unit)
+    return StageResult(
+        status,
+        charge,
+        np.zeros_like(charge),
+        objective=values.get(stage.goal, float("nan")),
+        total_unmet_kwh=float(unmet.sum()),
+        max_relative_shortfall=largest,
+        total_deviation_kwh=0.0,
+        message=message,
+        **prices,
+        **timing,
+    )
+
+
+def _fair(network, problem, stage, lower, upper) -> FlowSolution:
+    """The least largest relative shortfall within the stage's bounds, by bisection on it."""
+    sessions = network.network_sessions
+    need = network.need_kwh[sessions] / problem.charge_efficiency[sessions]
+    zero = np.zeros(network.tail.size)
+    best = _flow(network, lower, upper, zero)
+    if best.status != "optimal":
+        return best
+    low, high = 0.0, _largest_shortfall(network, best.flow, need)
+    while high - low > FAIR_TOLERANCE:
+        middle = 0.5 * (low + high)
+        trial_lower = lower.copy()
+        trial_lower[network.need_arcs] = np.maximum(lower[network.need_arcs], (1 - middle) * need)
+        trial = _flow(network, trial_lower, upper, zero)
+        if trial.status == "optimal":
+            best, high = trial, min(middle, _largest_shortfall(network, trial.flow, need))
+        elif trial.status == "infeasible":
+            low = middle
+        else:
+            return trial
+    return best
+
+
+def _largest_shortfall(network, flow, need) -> float:
+    has = need > 0
+    short = np.maximum(need - flow[network.need_arcs], 0.0)
+    return float(np.max(short[has] / need[has], initial=0.0))
+
+
+def _power(prepared: _Prepared, flow: NDArray) -> NDArray[np.float64]:
+    """Charging power (n, T) [kW] from the network's segment flows and the greedy part."""
+    network, problem = prepared.network, prepared.problem
+    charge = np.zeros((problem.n_sessions, problem.n_slots))
+    arcs = network.pair_arcs
+    np.add.at(
+        charge,
+        (network.pair_session, network.pair_slot),
+        flow[arcs] / network.pair_hours,
+    )
+    segments = network.segments
+    session, slot = segments.session[prepared.greedy_pair], segments.slot[prepared.greedy_pair]
+    np.add.at(
+        charge, (session, slot), prepared.greedy_take_kwh / problem.slot_energy_h[session, slot]
+    )
+    return np.minimum(charge, problem.power_max_kw)
+
+
+def _cost_eur(prepared: _Prepared, flow: NDArray) -> float:
+    network = prepared.network
+    money = network.economic_cost[network.pair_arcs] @ flow[network.pair_arcs]
+    money += prepared.greedy_cost @ prepared.greedy_take_kwh
+    return float(money * network.unit_eur_per_kwh)
+
+
+def _prices(prepared: _Prepared, solution: FlowSolution, cost: NDArray, eur: float):
+    """Node import shadow prices and session energy prices [EUR/kWh] from the potentials."""
+    network, problem = prepared.network, prepared.problem
+    reduced = solution.reduced_cost(network.tail, network.head, cost)
+    import_price = np.zeros((problem.n_nodes, problem.n_slots))
+    import_price[network.limit_node, network.limit_slot] = np.maximum(
+        -reduced[network.limit_arcs] * eur, 0.0
+    )
+    energy = prepared.greedy_marginal * network.unit_eur_per_kwh
+    sessions = network.network_sessions
+    energy[sessions] = reduced[network.need_arcs] * eur / problem.charge_efficiency[sessions]
+    return {
+        "node_import_price_eur_per_kwh": import_price,
+        "node_export_price_eur_per_kwh": np.zeros_like(import_price),
+        "session_energy_price_eur_per_kwh": energy,
+    }
+
+
+BACKEND = FlowBackend()

@@ -1,0 +1,256 @@
+"""A charging problem as a flow network: the structure the ``flow`` backend solves.
+
+With V1G sessions, linear (or convex piecewise-linear REGULAR) costs, power
+boxes, energy ranges and tree-shaped (laminar) node and EVSE limits, a
+charging problem is a min-cost flow. Flow is grid energy [kWh]:
+
+- source ``S`` -> hub ``N`` (the total need; its lower bound carries a
+  stage's total-shortfall bound), ``N`` -> session ``i`` (the need part of
+  the energy range, in grid kWh: ``need / efficiency``), ``S`` -> ``i`` (the
+  rest of the range);
+- ``i`` -> the first binding limit of its slot ``t`` (a shared EVSE, a node,
+  or none: the sink ``Z``), one arc per cost segment, capacity
+  ``segment_kw * hours``;
+- each binding (EVSE or node, slot) -> the next binding limit above it, or
+  ``Z``, capacity ``room_kw * dt_h``;
+- ``Z`` -> ``S`` closes the circulation.
+
+Only limits that can bind (the sessions below could draw more than the
+room) become network nodes; the others are merged into the next one up,
+which keeps the network small and lets sessions under no binding limit at
+all be solved apart, exactly, by a greedy fill (:mod:`fera_flex.scheduling.greedy`).
+
+The structure is exact only where every arc into a limit node carries the
+power of a full slot (a partial first or last slot has energy weight
+``presence < 1``: a generalized flow) and where the stage's total shortfall
+is a plain sum of the need arcs (one charge efficiency for the sessions in
+the network); :attr:`ChargingNetwork.refusal` says when it is not.
+
+Examples
+--------
+>>> from fera_flex.scenarios import random_problem
+>>> network = ChargingNetwork.of(random_problem(30, seed=1, overload=2.0), ObjectiveOptions())
+>>> network.refusal is None, network.in_network.sum() > 0
+(True, True)
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex.scheduling.objective import (
+    ChargeSegments,
+    ObjectiveOptions,
+    charge_segments,
+    money_unit_eur_per_kwh,
+)
+from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.standard_form import capped_energy_range
+
+__all__ = ["ChargingNetwork"]
+
+SOURCE, HUB, SINK = 0, 1, 2
+_FIXED_NODES = 3
+
+
+@dataclass(frozen=True)
+class ChargingNetwork:
+    """The flow network of a charging problem (stage-independent part).
+
+    Attributes
+    ----------
+    n_nodes : int
+        Network nodes: ``S``, ``N``, ``Z``, the sessions in the network, the
+        binding (EVSE, slot) and (node, slot) limits.
+    tail, head : ndarray of int (arcs,)
+        Arc ends.
+    upper : ndarray (arcs,)
+        Stage-independent capacities [grid kWh] (need, range and total arcs
+        are set per stage).
+    economic_cost : ndarray (arcs,)
+        Cost per grid kWh [money unit] of the economic stage.
+    total_arc : int
+        The ``S -> N`` arc.
+    need_arcs, range_arcs : ndarray of int
+        The ``N -> i`` and ``S -> i`` arc of every session in the network
+        (rows of ``network_sessions``).
+    pair_arcs : ndarray of int
+        Arcs of the (session, slot) cost segments, with ``pair_session``,
+        ``pair_slot`` and ``pair_hours`` (energy per kW [h]).
+    limit_arcs : ndarray of int
+        Arcs of binding node limits, at ``(limit_node, limit_slot)``.
+    network_sessions : ndarray of int
+        Sessions in the network; the others (``~in_network``) are under no
+        binding limit and solved apart.
+    need_kwh, range_kwh : ndarray (n,)
+        Capped energy range of every session: its need, and the extra it may take.
+    segments : ChargeSegments
+        Cost segments of all sessions.
+    unit_eur_per_kwh : float
+        The money unit of the costs.
+    refusal : str or None
+        Why the network is not exact for the problem, or None.
+    """
+
+    n_nodes: int
+    tail: NDArray[np.int64]
+    head: NDArray[np.int64]
+    upper: NDArray[np.float64]
+    economic_cost: NDArray[np.float64]
+    total_arc: int
+    need_arcs: NDArray[np.int64]
+    range_arcs: NDArray[np.int64]
+    pair_arcs: NDArray[np.int64]
+    pair_session: NDArray[np.int64]
+    pair_slot: NDArray[np.int64]
+    pair_hours: NDArray[np.float64]
+    limit_arcs: NDArray[np.int64]
+    limit_node: NDArray[np.int64]
+    limit_slot: NDArray[np.int64]
+    network_sessions: NDArray[np.int64]
+    in_network: NDArray[np.bool_]
+    need_kwh: NDArray[np.float64]
+    range_kwh: NDArray[np.float64]
+    segments: ChargeSegments
+    unit_eur_per_kwh: float
+    refusal: str | None
+
+    @classmethod
+    def of(cls, problem: ChargingProblem, options: ObjectiveOptions) -> "ChargingNetwork":
+        """Build the network of a (V1G) problem; see the module documentation."""
+        need, top = capped_energy_range(problem)
+        unit = money_unit_eur_per_kwh(problem, options)
+        segments = charge_segments(problem, options, unit, need)
+        n_slots = problem.n_slots
+        dt_h = problem.grid.dt_h
+        power = problem.power_max_kw
+        node_binds = problem.node_loads_kw(power) > problem.node_ev_max_kw
+        evse_binds = np.zeros((len(problem.evse_ids), n_slots), dtype=bool)
+        shared = problem.evse_of_session >= 0
+        if shared.any():
+            evse_binds = problem.evse_loads_kw(power) > problem.evse_power_max_kw
+        ancestors = problem.ancestors()
+
+        def first_binding(start_node, slot):
+            """Nearest node at or above ``start_node`` binding at ``slot`` (-1: none)."""
+            found = np.full(start_node.shape, -1, dtype=np.int64)
+            for level in range(ancestors.shape[1]):
+                candidate = ancestors[start_node, level]
+                hit = (found < 0) & (candidate >= 0)
+                hit[hit] = node_binds[candidate[hit], slot[hit]]
+                found[hit] = candidate[hit]
+            return found
+
+        # limit nodes, numbered after the sessions
+        limit_k, limit_t = np.nonzero(node_binds)
+        evse_e, evse_t = np.nonzero(evse_binds)
+        pair_i, pair_t = segments.session, segments.slot
+        leaf = problem.node_of_session
+        pair_evse = np.where(shared[pair_i], problem.evse_of_session[pair_i], -1)
+        via_evse = pair_evse >= 0
+        via_evse[via_evse] = evse_binds[pair_evse[via_evse], pair_t[via_evse]]
+        pair_node = first_binding(leaf[pair_i], pair_t)
+        coupled = via_evse | (pair_node >= 0)
+        in_network = np.zeros(problem.n_sessions, dtype=bool)
+        in_network[pair_i[coupled]] = True
+        network_sessions = np.flatnonzero(in_network)
+        session_node = np.full(problem.n_sessions, -1, dtype=np.int64)
+        session_node[network_sessions] = _FIXED_NODES + np.arange(network_sessions.size)
+        first_evse = _FIXED_NODES + network_sessions.size
+        evse_node = np.full(evse_binds.shape, -1, dtype=np.int64)
+        evse_node[evse_e, evse_t] = first_evse + np.arange(evse_e.size)
+        first_limit = first_evse + evse_e.size
+        limit_of = np.full(node_binds.shape, -1, dtype=np.int64)
+        limit_of[limit_k, limit_t] = first_limit + np.arange(limit_k.size)
+        n_nodes = first_limit + limit_k.size
+
+        def node_or_sink(node, slot):
+            return np.where(node >= 0, limit_of[np.maximum(node, 0), slot], SINK)
+
+        # arcs: total, need, range, pair segments, EVSE limits, node limits, circulation
+        tails, heads, uppers, costs = [], [], [], []
+
+        def arcs(tail, head, upper, cost=0.0) -> NDArray[np.int64]:
+            first = sum(t.size for t in tails)
+            tail = np.asarray(tail, dtype=np.int64)
+            tails.append(tail)
+            heads.append(np.broadcast_to(np.asarray(head, dtype=np.int64), tail.shape))
+            uppers.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), tail.shape))
+            costs.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), tail.shape))
+            return first + np.arange(tail.size)
+
+        nodes = session_node[network_sessions]
+        total_arc = int(arcs([SOURCE], HUB, 0.0)[0])
+        need_arcs = arcs(np.full(nodes.size, HUB), nodes, 0.0)
+        range_arcs = arcs(np.full(nodes.size, SOURCE), nodes, 0.0)
+        seg_pair, seg_kw, seg_cost = segments.pieces(in_network)
+        hours = problem.slot_energy_h[pair_i[seg_pair], pair_t[seg_pair]]
+        target = node_or_sink(pair_node[seg_pair], pair_t[seg_pair])
+        evse_first = via_evse[seg_pair]
+        target[evse_first] = evse_node[
+            pair_evse[seg_pair][evse_first], pair_t[seg_pair][evse_first]
+        ]
+        pair_arcs = arcs(session_node[pair_i[seg_pair]], target, seg_kw * hours, seg_cost)
+        evse_up = first_binding(_evse_nodes(problem)[evse_e], evse_t)
+        arcs(
+            evse_node[evse_e, evse_t],
+            node_or_sink(evse_up, evse_t),
+            problem.evse_power_max_kw[evse_e, evse_t] * dt_h,
+        )
+        parent = problem.node_parent[limit_k]
+        up = np.full(limit_k.shape, -1, dtype=np.int64)
+        has_parent = parent >= 0
+        up[has_parent] = first_binding(parent[has_parent], limit_t[has_parent])
+        limit_arcs = arcs(
+            limit_of[limit_k, limit_t],
+            node_or_sink(up, limit_t),
+            np.maximum(problem.node_ev_max_kw[limit_k, limit_t], 0.0) * dt_h,
+        )
+        arcs([SINK], SOURCE, np.inf)
+
+        refusal = None
+        into_limit = target != SINK
+        partial = into_limit & (hours < dt_h * (1 - 1e-12))
+        if partial.any():
+            j = int(np.flatnonzero(partial)[0])
+            refusal = (
+                f"session {problem.session_ids[pair_i[seg_pair[j]]]!r} is plugged in for part "
+                f"of slot {int(pair_t[seg_pair[j]])} where a shared limit binds "
+                "(unequal energy weights: a generalized flow)"
+            )
+        efficiency = problem.charge_efficiency[network_sessions]
+        if efficiency.size and np.ptp(efficiency) > 0:
+            refusal = "charge efficiencies differ between sessions under a binding shared limit"
+        return cls(
+            n_nodes=n_nodes,
+            tail=np.concatenate(tails),
+            head=np.concatenate(heads),
+            upper=np.concatenate(uppers),
+            economic_cost=np.concatenate(costs),
+            total_arc=total_arc,
+            need_arcs=need_arcs,
+            range_arcs=range_arcs,
+            pair_arcs=pair_arcs,
+            pair_session=pair_i[seg_pair],
+            pair_slot=pair_t[seg_pair],
+            pair_hours=hours,
+            limit_arcs=limit_arcs,
+            limit_node=limit_k,
+            limit_slot=limit_t,
+            network_sessions=network_sessions,
+            in_network=in_network,
+            need_kwh=need,
+            range_kwh=np.maximum(top - need, 0.0),
+            segments=segments,
+            unit_eur_per_kwh=unit,
+            refusal=refusal,
+        )
+
+
+def _evse_nodes(problem: ChargingProblem) -> NDArray[np.int64]:
+    """The node of every shared EVSE (the node of its sessions, which share it)."""
+    shared = np.flatnonzero(problem.evse_of_session >= 0)
+    node = np.zeros(len(problem.evse_ids), dtype=np.int64)
+    node[problem.evse_of_session[shared]] = problem.node_of_session[shared]
+    return node
