@@ -1,0 +1,135 @@
+"""Benchmark of the ``flow`` backend (network simplex + greedy) against ``highs``, same run.
+
+Run with ``.venv/bin/python benchmarks/flow.py`` (``--quick`` for a smoke
+run; ``--congested``, ``--mix`` and ``--uncoupled`` take comma-separated
+numbers of sessions; ``--highs-max`` is the largest N given to HiGHS on the
+uncoupled rows, which take it minutes at 100,000).
+
+Instances, T = 96 quarter-hours:
+
+* ``congested``: ``random_problem(N, seed=0)`` (all CHEAP, 3-level tree) with
+  the root limit in each slot at a third of the plugged-in ratings (the
+  instance of ``benchmarks/scheduling.py``); stages max_energy, fair, economic;
+* ``mix``: ``random_problem(N, seed=0, profile_mix=True, overload=2.0)``, a
+  CHEAP/FAST/GREEN/REGULAR fleet over congested limits;
+* ``uncoupled``: ``tests.scheduling.test_flow.uncoupled_problem`` sizes of
+  sessions on one node whose limit never binds (partial first and last
+  slots, mixed efficiencies): the greedy path.
+
+Columns: ``schedule(problem, method=...)`` total wall time [s] (median of the
+repeats, after a warm-up that compiles the kernel), the plan's build and
+solve times, the EUR objective of each backend, their relative difference,
+and the speed-up of ``flow`` over ``highs``. Every plan is checked with
+``verify_plan``. The machine's load average is printed: other work slows
+every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+from fera_flex.scenarios import random_problem
+from fera_flex.scheduling.schedule import schedule
+from fera_flex.scheduling.verify import verify_plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' uncoupled instance
+from tests.scheduling.test_flow import uncoupled_problem
+
+ROOT_SHARE = 1 / 3
+
+
+def congested(n):
+    problem = random_problem(n, 96, seed=0)
+    capacity = problem.node_capacity_kw.copy()
+    capacity[0] = ROOT_SHARE * problem.power_max_kw.sum(axis=0)
+    return problem.replace(node_capacity_kw=capacity)
+
+
+def mix(n):
+    return random_problem(n, 96, seed=0, profile_mix=True, overload=2.0)
+
+
+def uncoupled(n):
+    return uncoupled_problem(n, seed=0, mix=True)
+
+
+INSTANCES = {"congested": congested, "mix": mix, "uncoupled": uncoupled}
+
+
+def run(problem, method, repeats):
+    plans = []
+    for _ in range(repeats):
+        plan = schedule(problem, method=method)
+        broken = verify_plan(plan.problem, plan)
+        if broken:
+            raise AssertionError(f"{method}: {len(broken)} violations, first {broken[0]}")
+        plans.append(plan)
+        if plan.timings_s["total"] > 60:
+            break
+    median = {k: statistics.median(p.timings_s[k] for p in plans) for k in plans[0].timings_s}
+    return median, plans[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--congested")
+    parser.add_argument("--mix")
+    parser.add_argument("--uncoupled")
+    parser.add_argument("--highs-max", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int)
+    args = parser.parse_args()
+    defaults = (
+        {"congested": "100", "mix": "100", "uncoupled": "1000"}
+        if args.quick
+        else {"congested": "1000,3000", "mix": "1000", "uncoupled": "10000,100000"}
+    )
+    repeats = args.repeats or (1 if args.quick else 3)
+    schedule(congested(20), method="flow")  # compiles the kernel
+    load_before = os.getloadavg()
+    rows = []
+    for name, build in INSTANCES.items():
+        for n in (int(v) for v in (getattr(args, name) or defaults[name]).split(",")):
+            problem = build(n)
+            flow_t, flow_plan = run(problem, "flow", repeats)
+            highs = None
+            if name != "uncoupled" or n <= args.highs_max:
+                highs = run(problem, "highs", repeats)
+            rows.append((name, n, flow_t, flow_plan, highs))
+    load_after = os.getloadavg()
+    print(
+        f"flow vs highs, schedule() end to end, T=96, median of {repeats}; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
+    )
+    header = (
+        f"{'instance':<10} {'N':>7} {'status':<8} {'flow [s]':>9} {'build':>7} {'solve':>7} "
+        f"{'highs [s]':>9} {'speed-up':>8} {'flow EUR':>14} {'highs EUR':>14} {'rel diff':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, n, flow_t, flow_plan, highs in rows:
+        line = (
+            f"{name:<10} {n:>7} {flow_plan.status.value:<8} {flow_t['total']:9.3f} "
+            f"{flow_t['build']:7.3f} {flow_t['solve']:7.3f} "
+        )
+        if highs is None:
+            line += f"{'-':>9} {'-':>8} {flow_plan.objective_eur:14.6f} {'-':>14} {'-':>9}"
+        else:
+            highs_t, highs_plan = highs
+            diff = abs(flow_plan.objective_eur - highs_plan.objective_eur) / max(
+                abs(highs_plan.objective_eur), 1e-12
+            )
+            line += (
+                f"{highs_t['total']:9.3f} {highs_t['total'] / flow_t['total']:7.2f}x "
+                f"{flow_plan.objective_eur:14.6f} {highs_plan.objective_eur:14.6f} {diff:9.1e}"
+            )
+        print(line)
+
+
+
+if __name__ == "__main__":
+    main()
