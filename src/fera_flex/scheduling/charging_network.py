@@ -30,7 +30,7 @@ Examples
 --------
 >>> from fera_flex.scenarios import random_problem
 >>> network = ChargingNetwork.of(random_problem(30, seed=1, overload=2.0), ObjectiveOptions())
->>> network.refusal is None, network.in_network.sum() > 0
+>>> network.refusal is None, bool(network.in_network.any())
 (True, True)
 """
 
@@ -117,8 +117,15 @@ class ChargingNetwork:
     refusal: str | None
 
     @classmethod
-    def of(cls, problem: ChargingProblem, options: ObjectiveOptions) -> "ChargingNetwork":
-        """Build the network of a (V1G) problem; see the module documentation."""
+    def of(
+        cls, problem: ChargingProblem, options: ObjectiveOptions, root_slots: bool = False
+    ) -> "ChargingNetwork":
+        """Build the network of a (V1G) problem; see the module documentation.
+
+        With ``root_slots`` every (root node, slot) is a limit node whether
+        its limit binds or not, so the root's limit arcs carry the
+        aggregate load per slot (the flexibility oracles fix or price them).
+        """
         need, top = capped_energy_range(problem)
         unit = money_unit_eur_per_kwh(problem, options)
         segments = charge_segments(problem, options, unit, need)
@@ -126,6 +133,8 @@ class ChargingNetwork:
         dt_h = problem.grid.dt_h
         power = problem.power_max_kw
         node_binds = problem.node_loads_kw(power) > problem.node_ev_max_kw
+        if root_slots:
+            node_binds[problem.node_parent < 0] = True
         evse_binds = np.zeros((len(problem.evse_ids), n_slots), dtype=bool)
         shared = problem.evse_of_session >= 0
         if shared.any():

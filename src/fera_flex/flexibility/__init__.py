@@ -1,0 +1,12 @@
+"""Aggregated flexibility per grid node: exact sets, their envelopes, and (next) offers.
+
+:func:`aggregate` gives a node's :class:`NodeFlexibility`, the exact set of
+aggregate load profiles its EVs can draw (a generalized polymatroid where
+the structure allows, flagged otherwise), with its outer
+:class:`FlexibilityEnvelope`.
+"""
+
+from fera_flex.flexibility._oracles import EmptyFlexibilityError
+from fera_flex.flexibility.aggregate import FlexibilityEnvelope, NodeFlexibility, aggregate
+
+__all__ = ["EmptyFlexibilityError", "FlexibilityEnvelope", "NodeFlexibility", "aggregate"]

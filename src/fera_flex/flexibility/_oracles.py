@@ -1,0 +1,246 @@
+"""The three ways :class:`~fera_flex.flexibility.aggregate.NodeFlexibility` answers (private).
+
+Every oracle works in grid energy per slot [kWh] and has
+
+- ``extreme(mask, maximise)``: ``b`` (most) or ``p`` (least) of the slot set;
+- ``optimise(price)``: the energy profile of least ``price @ x`` in the set;
+- ``contains(x, tol)``: whether ``x`` is in the set (to ``tol`` per slot).
+
+An empty set (needs that cannot all be met under the node's own limits)
+raises :class:`EmptyFlexibilityError`.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fera_flex._jit import jit
+from fera_flex.errors import FeraFlexError
+from fera_flex.network import min_cost_flow
+from fera_flex.scheduling.backends.highs import solve_lp
+from fera_flex.scheduling.charging_network import ChargingNetwork
+from fera_flex.scheduling.objective import ObjectiveOptions
+from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.solver import SolverOptions, SolveStatus
+from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
+
+__all__ = ["BoxOracle", "EmptyFlexibilityError", "FlowOracle", "LPOracle"]
+
+
+class EmptyFlexibilityError(FeraFlexError):
+    """The needs under a node cannot all be met within its own limits: its set is empty."""
+
+
+class BoxOracle:
+    """Closed form for sessions under no binding limit: grouped boxes and energy ranges.
+
+    Parameters
+    ----------
+    box_kwh : ndarray (n, T)
+        Most grid energy per session and slot (0 outside the stay).
+    low_kwh, high_kwh : ndarray (n,)
+        Each session's grid energy range.
+    """
+
+    def __init__(self, box_kwh: NDArray, low_kwh: NDArray, high_kwh: NDArray) -> None:
+        self._box = box_kwh
+        self._low, self._high = low_kwh, high_kwh
+        boxes, group = np.unique(box_kwh, axis=0, return_inverse=True)
+        group = group.ravel()
+        self.groups = boxes  # (G, T)
+        self._total = boxes.sum(axis=1)
+        order = np.lexsort((high_kwh, group))
+        self._offsets = np.searchsorted(group[order], np.arange(boxes.shape[0] + 1))
+        self._high_sorted = high_kwh[order]
+        self._high_prefix = _prefix(self._high_sorted)
+        order = np.lexsort((low_kwh, group))
+        self._low_sorted = low_kwh[order]
+        self._low_prefix = _prefix(self._low_sorted)
+        self._problem = None
+
+    def with_flow(self, problem: ChargingProblem, network: ChargingNetwork) -> "BoxOracle":
+        """Keep the problem's flow oracle for ``contains``."""
+        self._problem = (problem, network)
+        return self
+
+    def extreme(self, mask: NDArray, maximise: bool) -> float:
+        within = self.groups @ mask.astype(np.float64)
+        return self._value(within, maximise)
+
+    def _value(self, within: NDArray, maximise: bool) -> float:
+        if maximise:  # sum over members of min(box(A), high)
+            return float(_sum_min(self._offsets, self._high_sorted, self._high_prefix, within))
+        outside = self._total - within  # sum of max(0, low - box(W \\ A))
+        return float(_sum_excess(self._offsets, self._low_sorted, self._low_prefix, outside))
+
+    def optimise(self, price: NDArray) -> NDArray[np.float64]:
+        """The greedy on the lifted base polyhedron: slots by price, the extra element at 0."""
+        n_slots = price.size
+        order = np.argsort(price, kind="stable")
+        x = np.zeros(n_slots)
+        within = np.zeros(self.groups.shape[0])
+        value = 0.0  # b*(S) of the slots taken so far
+        lifted = False
+        for slot in order:
+            if not lifted and price[slot] >= 0:  # the extra element: now b*(S) = -p(T \ S)
+                lifted = True
+                value = -self._p_outside(within)
+            within = within + self.groups[:, slot]
+            new = -self._p_outside(within) if lifted else self._value(within, True)
+            x[slot] = new - value
+            value = new
+        return x
+
+    def _p_outside(self, within: NDArray) -> float:
+        """``p`` of the complement of the slot set whose group boxes are ``within``."""
+        return self._value(self._total - within, maximise=False)
+
+    def contains(self, x: NDArray, tol: float) -> bool:
+        problem, network = self._problem
+        return FlowOracle(problem, network).contains(x, tol)
+
+
+class FlowOracle:
+    """Min-cost flows on the subtree's network, the root's arc per slot measured."""
+
+    def __init__(self, problem: ChargingProblem, network: ChargingNetwork) -> None:
+        self._network = network
+        efficiency = problem.charge_efficiency[network.network_sessions]
+        need = network.need_kwh[network.network_sessions] / efficiency
+        self._lower = np.zeros(network.tail.size)
+        self._upper = network.upper.copy()
+        self._lower[network.need_arcs] = self._upper[network.need_arcs] = need
+        self._upper[network.range_arcs] = network.range_kwh[network.network_sessions] / efficiency
+        self._lower[network.total_arc] = self._upper[network.total_arc] = need.sum()
+        root = network.limit_node == 0
+        self._root_arcs = np.full(problem.n_slots, -1, dtype=np.int64)
+        self._root_arcs[network.limit_slot[root]] = network.limit_arcs[root]
+        self._node_id = problem.node_ids[0]
+
+    def _solve(self, root_cost, lower=None, upper=None):
+        cost = np.zeros(self._network.tail.size)
+        cost[self._root_arcs] = root_cost
+        lower = self._lower if lower is None else lower
+        upper = self._upper if upper is None else upper
+        supply = np.zeros(self._network.n_nodes)
+        return min_cost_flow(self._network.tail, self._network.head, lower, upper, cost, supply)
+
+    def _checked(self, solution):
+        if solution.status == "infeasible":
+            raise EmptyFlexibilityError(
+                f"node {self._node_id!r}: the needs under it cannot all be met within its limits"
+            )
+        if solution.status != "optimal":
+            raise FeraFlexError(f"node {self._node_id!r}: flow oracle ended {solution.status}")
+        return solution
+
+    def extreme(self, mask: NDArray, maximise: bool) -> float:
+        sign = -1.0 if maximise else 1.0
+        solution = self._checked(self._solve(sign * mask.astype(np.float64)))
+        return float(solution.flow[self._root_arcs][mask].sum())
+
+    def optimise(self, price: NDArray) -> NDArray[np.float64]:
+        return self._checked(self._solve(price)).flow[self._root_arcs]
+
+    def contains(self, x: NDArray, tol: float) -> bool:
+        lower, upper = self._lower.copy(), self._upper.copy()
+        if (x < -tol).any() or (x > upper[self._root_arcs] + tol).any():
+            return False
+        lower[self._root_arcs] = np.maximum(x - tol, 0.0)
+        upper[self._root_arcs] = np.minimum(x + tol, upper[self._root_arcs])
+        return self._solve(0.0, lower, upper).status == "optimal"
+
+
+class LPOracle:
+    """The same questions as LPs/MILPs of the standard form (every need met), by HiGHS."""
+
+    def __init__(self, problem: ChargingProblem) -> None:
+        self._problem = problem
+        self._options = ObjectiveOptions()
+        self._lp = build_lp(problem, self._options, Stage(StageGoal.ECONOMIC, needs_met=True))
+        lp = self._lp
+        charge_slot = lp.charge_pairs[1]
+        # slot and sign of every power column in the root's load
+        self._slot = np.full(lp.n_cols, -1, dtype=np.int64)
+        self._sign = np.zeros(lp.n_cols)
+        for name, slots, sign in (
+            ("charge", charge_slot, 1.0),
+            ("charge_above_flat", charge_slot[lp.above_flat_pairs], 1.0),
+            ("discharge", lp.discharge_pairs[1], -1.0),
+        ):
+            cols = np.arange(lp.n_cols)[lp.columns[name]]
+            self._slot[cols] = slots
+            self._sign[cols] = sign
+
+    def _solve(self, slot_cost: NDArray):
+        """Least ``slot_cost @ x`` with x the root's grid energy per slot; x."""
+        lp = self._lp
+        dt_h = self._problem.grid.dt_h
+        on = self._slot >= 0
+        cost = np.zeros(lp.n_cols)
+        cost[on] = slot_cost[self._slot[on]] * self._sign[on] * dt_h
+        solution = solve_lp(replace(lp, cost=cost, offset=0.0), SolverOptions())
+        if solution.status is SolveStatus.INFEASIBLE:
+            raise EmptyFlexibilityError(
+                f"node {self._problem.node_ids[0]!r}: the needs under it cannot all be met"
+            )
+        if solution.status is not SolveStatus.OPTIMAL:
+            raise FeraFlexError(f"LP oracle ended {solution.status.value}: {solution.message}")
+        x = np.zeros(self._problem.n_slots)
+        np.add.at(x, self._slot[on], solution.x[on] * self._sign[on] * dt_h)
+        return x
+
+    def extreme(self, mask: NDArray, maximise: bool) -> float:
+        sign = -1.0 if maximise else 1.0
+        return float(self._solve(sign * mask.astype(np.float64))[mask].sum())
+
+    def optimise(self, price: NDArray) -> NDArray[np.float64]:
+        return self._solve(price)
+
+    def contains(self, x: NDArray, tol: float) -> bool:
+        """Whether the least deviation from ``x`` (a TRACK stage, the root's band at ``x``) is 0."""
+        problem = self._problem
+        dt_h = problem.grid.dt_h
+        low = np.full((problem.n_nodes, problem.n_slots), -np.inf)
+        high = np.full_like(low, np.inf)
+        low[0], high[0] = x / dt_h, x / dt_h
+        banded = problem.replace(node_target_min_kw=low, node_target_max_kw=high)
+        lp = build_lp(banded, self._options, Stage(StageGoal.TRACK, needs_met=True))
+        solution = solve_lp(lp, SolverOptions())
+        if solution.status is not SolveStatus.OPTIMAL:
+            return False
+        return bool(solution.objective <= tol * problem.n_slots + 1e-9)
+
+
+@jit
+def _sum_min(offsets, values, prefix, cap):
+    """Per group g: sum over its sorted values v of min(cap[g], v); summed over groups."""
+    total = 0.0
+    for g in range(offsets.size - 1):
+        lo, hi = offsets[g], offsets[g + 1]
+        c = cap[g]
+        k = lo + np.searchsorted(values[lo:hi], c)  # values below c count whole
+        below = prefix[k] - prefix[lo]
+        total += below + c * (hi - k)
+    return total
+
+
+@jit
+def _sum_excess(offsets, values, prefix, floor):
+    """Per group g: sum over its sorted values v of max(0, v - floor[g]); summed over groups."""
+    total = 0.0
+    for g in range(offsets.size - 1):
+        lo, hi = offsets[g], offsets[g + 1]
+        f = floor[g]
+        k = lo + np.searchsorted(values[lo:hi], f, side="right")
+        above = prefix[hi] - prefix[k]
+        total += above - f * (hi - k)
+    return total
+
+
+def _prefix(values: NDArray) -> NDArray[np.float64]:
+    """``prefix[j]``: the sum of ``values[:j]`` (differences give any group's partial sums)."""
+    prefix = np.zeros(values.size + 1)
+    np.cumsum(values, out=prefix[1:])
+    return prefix
