@@ -130,6 +130,5 @@ def main():
         print(line)
 
 
-
 if __name__ == "__main__":
     main()

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from fera_flex.errors import InputError
-from fera_flex.network import min_cost_flow
 from fera_flex.network import _simplex_reference as reference
+from fera_flex.network import min_cost_flow
 
 OBJECTIVE_ATOL = 1e-7
 
@@ -36,7 +36,9 @@ def lp_optimum(tail, head, lower, upper, cost, supply):
     """(status, objective) by scipy's LP: 'optimal', 'infeasible' or 'unbounded'."""
     n, m = supply.size, tail.size
     columns = np.r_[np.arange(m), np.arange(m)]
-    incidence = sp.coo_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[tail, head], columns)), (n, m))
+    incidence = sp.coo_matrix(
+        (np.r_[np.ones(m), -np.ones(m)], (np.r_[tail, head], columns)), (n, m)
+    )
     bounds = [(lo, None if np.isinf(hi) else hi) for lo, hi in zip(lower, upper, strict=True)]
     result = linprog(cost, A_eq=incidence, b_eq=supply, bounds=bounds, method="highs")
     return {0: "optimal", 2: "infeasible", 3: "unbounded"}[result.status], result.fun
@@ -57,9 +59,7 @@ def test_matches_scipy_and_the_reference(seed, integer):
         return
     status, objective = lp_optimum(tail, head, lower, upper, cost, supply)
     kernel = min_cost_flow(tail, head, lower, upper, cost, supply)
-    twin = min_cost_flow(
-        tail, head, lower, upper, cost, supply, _kernel=reference.network_simplex
-    )
+    twin = min_cost_flow(tail, head, lower, upper, cost, supply, _kernel=reference.network_simplex)
     if status != "optimal":  # a negative infinite cycle may be found before infeasibility
         assert {kernel.status, twin.status} <= {status, "unbounded"}
         return
@@ -99,7 +99,7 @@ QUARTERS = st.integers(-20, 20).map(lambda k: k / 4)
     )
 )
 def test_laws_on_hypothesis_networks(data):
-    n, arcs, supply = data
+    _, arcs, supply = data
     arcs = [a for a in arcs if a[0] != a[1]]
     if not arcs:
         return
@@ -125,7 +125,9 @@ def test_warm_start_reaches_the_same_optimum():
             continue
         changed = cost * np.random.default_rng(seed).uniform(0.5, 1.5, cost.size)
         cold = min_cost_flow(tail, head, lower, upper, changed, supply)
-        warm = min_cost_flow(tail, head, lower, upper, changed, supply, warm_at_upper=first.at_upper)
+        warm = min_cost_flow(
+            tail, head, lower, upper, changed, supply, warm_at_upper=first.at_upper
+        )
         assert warm.status == cold.status
         if cold.status == "optimal":
             assert warm.objective == pytest.approx(cold.objective, abs=1e-7)

@@ -110,7 +110,15 @@ def _problem(n_slots=8, capacity=15.0, needs=(5.0, 3.0), price=None, windows=Non
         _problem(capacity=12.0, windows=[(0, 8), (3, 4)], power=[11.0, 0.0]),  # no power
         _problem(needs=()),  # no sessions
     ],
-    ids=["zero-slot", "all-infeasible", "one-slot", "absurd-need", "flat-price", "zero-power", "none"],
+    ids=[
+        "zero-slot",
+        "all-infeasible",
+        "one-slot",
+        "absurd-need",
+        "flat-price",
+        "zero-power",
+        "none",
+    ],
 )
 def test_degenerate_cases_agree(problem):
     flow_plan = schedule(problem, method="flow")
@@ -158,7 +166,9 @@ def uncoupled_problem(n: int, seed: int, mix: bool = False) -> ff.ChargingProble
         node_of_session=np.zeros(n, dtype=int),
         node_parent=[-1],
         node_capacity_kw=np.full((1, n_slots), power.sum() + 1.0),
-        price_eur_per_kwh=0.25 + 0.1 * np.sin(np.arange(n_slots) / 8) + rng.uniform(0, 0.02, n_slots),
+        price_eur_per_kwh=0.25
+        + 0.1 * np.sin(np.arange(n_slots) / 8)
+        + rng.uniform(0, 0.02, n_slots),
         profile_type=rng.choice(["CHEAP", "FAST", "GREEN", "REGULAR"], n) if mix else "CHEAP",
     )
 
@@ -239,4 +249,6 @@ def test_fill_cheapest_matches_a_plain_loop(seed):
     take, _ = fill_cheapest(session, cost, width, need, top)
     expected = _fill_by_loop(session, cost, width, need, top)
     assert (cost @ take) == pytest.approx(cost @ expected, abs=1e-9)
-    np.testing.assert_allclose(np.bincount(session, take, n), np.bincount(session, expected, n), atol=1e-9)
+    np.testing.assert_allclose(
+        np.bincount(session, take, n), np.bincount(session, expected, n), atol=1e-9
+    )
