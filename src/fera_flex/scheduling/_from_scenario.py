@@ -62,6 +62,7 @@ from fera_flex.models.fera import (
 )
 from fera_flex.models.fera.topology import GridNode, Phase
 from fera_flex.models.scenario import Scenario
+from fera_flex.scheduling.dispatch import with_dispatch
 from fera_flex.timeseries import Profile, TimeGrid
 
 __all__ = ["problem_from_scenario"]
@@ -497,5 +498,7 @@ def problem_from_scenario(scenario: Scenario, problem_class: type) -> Any:
             row["session_id"]: row["power_curve"] for row in rows if row["power_curve"] is not None
         },
     )
+    if scenario.flexibility_dispatches:  # activated flexibility: followed as node target bands
+        problem = with_dispatch(problem, scenario.flexibility_dispatches)
     object.__setattr__(problem, "metadata", MappingProxyType({"skipped": tuple(builder.skipped)}))
     return problem
