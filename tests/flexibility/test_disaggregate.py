@@ -1,10 +1,5 @@
 """Dispatches turned into per-session plans: exact where feasible, closest otherwise."""
 
-# a dispatch is followed to the stage tolerance: the TRACK optimum is passed on to the cost stage
-# with 1e-7 kWh of slack per targeted slot (schedule.FEASIBILITY_SLACK), which the cost stage
-# may use; 1e-5 kW is well above that and far below any real deviation
-DEVIATION_KW = 1e-5
-
 from datetime import timedelta
 
 import numpy as np
@@ -21,6 +16,11 @@ from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan
 from fera_flex.timeseries import Profile
 from tests.scheduling import independent
+
+# a dispatch is followed to the stage tolerance: the TRACK optimum is passed on to the cost stage
+# with 1e-7 kWh of slack per targeted slot (schedule.FEASIBILITY_SLACK), which the cost stage
+# may use; 1e-5 kW is well above that and far below any real deviation
+DEVIATION_KW = 1e-5
 
 
 @pytest.mark.parametrize("seed", range(6))
