@@ -242,7 +242,7 @@ def test_partial_slots_are_flagged():
         price_eur_per_kwh=0.3,
     )
     flexibility = aggregate(problem, 0)
-    assert not flexibility.exact and "part" in flexibility.reason
+    assert not flexibility.exact and "partial-slot" in flexibility.reason
 
 
 def test_grouping_makes_the_closed_form_independent_of_n():

@@ -117,7 +117,7 @@ def test_a_scenario_with_dispatches_is_followed():
     baseline = schedule(problem)
     node = 0
     flexibility = aggregate(problem, node)
-    assert not flexibility.exact and "part of slot" in flexibility.reason  # arrivals mid-slot
+    assert not flexibility.exact and "partial-slot" in flexibility.reason  # arrivals mid-slot
     wanted = flexibility.optimise(np.linspace(0.1, 0.5, problem.n_slots))  # by the LP
     dispatch = FlexibilityDispatch(
         id="activation-1",

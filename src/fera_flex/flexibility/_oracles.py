@@ -43,11 +43,12 @@ class BoxOracle:
         Each session's grid energy range.
     """
 
-    def __init__(self, box_kwh: NDArray, low_kwh: NDArray, high_kwh: NDArray) -> None:
-        self._box = box_kwh
-        self._low, self._high = low_kwh, high_kwh
-        boxes, group = np.unique(box_kwh, axis=0, return_inverse=True)
-        group = group.ravel()
+    def __init__(
+        self, box_kwh: NDArray, low_kwh: NDArray, high_kwh: NDArray, problem: ChargingProblem
+    ) -> None:
+        self._problem = problem
+        self._flow: FlowOracle | None = None
+        boxes, group = _group_rows(box_kwh)
         self.groups = boxes  # (G, T)
         self._total = boxes.sum(axis=1)
         order = np.lexsort((high_kwh, group))
@@ -57,12 +58,6 @@ class BoxOracle:
         order = np.lexsort((low_kwh, group))
         self._low_sorted = low_kwh[order]
         self._low_prefix = _prefix(self._low_sorted)
-        self._problem = None
-
-    def with_flow(self, problem: ChargingProblem, network: ChargingNetwork) -> "BoxOracle":
-        """Keep the problem's flow oracle for ``contains``."""
-        self._problem = (problem, network)
-        return self
 
     def extreme(self, mask: NDArray, maximise: bool) -> float:
         within = self.groups @ mask.astype(np.float64)
@@ -97,14 +92,17 @@ class BoxOracle:
         return self._value(self._total - within, maximise=False)
 
     def contains(self, x: NDArray, tol: float) -> bool:
-        problem, network = self._problem
-        return FlowOracle(problem, network).contains(x, tol)
+        """Exact membership: a feasibility flow (built on first use)."""
+        if self._flow is None:
+            self._flow = FlowOracle(self._problem)
+        return self._flow.contains(x, tol)
 
 
 class FlowOracle:
     """Min-cost flows on the subtree's network, the root's arc per slot measured."""
 
-    def __init__(self, problem: ChargingProblem, network: ChargingNetwork) -> None:
+    def __init__(self, problem: ChargingProblem) -> None:
+        network = ChargingNetwork.of(problem, ObjectiveOptions(), root_slots=True)
         self._network = network
         efficiency = problem.charge_efficiency[network.network_sessions]
         need = network.need_kwh[network.network_sessions] / efficiency
@@ -237,6 +235,25 @@ def _sum_excess(offsets, values, prefix, floor):
         above = prefix[hi] - prefix[k]
         total += above - f * (hi - k)
     return total
+
+
+def _group_rows(rows: NDArray) -> tuple[NDArray, NDArray[np.int64]]:
+    """Distinct rows and each row's group: by two random projections, checked exactly.
+
+    Sorting 1-D keys is far faster than ``np.unique(axis=0)`` (0.1 s against
+    4.9 s for 100,000 x 96); should two distinct rows share both keys, the
+    check finds it and the exact (slow) grouping runs instead.
+    """
+    weights = np.random.default_rng(20261202).uniform(0.5, 1.5, (rows.shape[1], 2))
+    keys = rows @ weights
+    _, first, group = np.unique(
+        keys[:, 0] + 1j * keys[:, 1], return_index=True, return_inverse=True
+    )
+    group = group.ravel()
+    boxes = rows[first]
+    if not np.array_equal(boxes[group], rows):
+        boxes, group = np.unique(rows, axis=0, return_inverse=True)
+    return boxes, group.ravel()
 
 
 def _prefix(values: NDArray) -> NDArray[np.float64]:

@@ -65,8 +65,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility._oracles import BoxOracle, FlowOracle, LPOracle
-from fera_flex.scheduling.charging_network import ChargingNetwork
-from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import capped_energy_range
 from fera_flex.timeseries import TimeGrid
@@ -126,29 +124,27 @@ class NodeFlexibility:
         index = problem.node_index(node)
         self.node_id = problem.node_ids[index]
         self.grid = problem.grid
-        sub = problem.subtree(index)
+        whole = (
+            problem.node_parent[index] < 0 and problem.n_nodes == problem.subtree_nodes(index).size
+        )
+        sub = problem if whole else problem.subtree(index)
         self.n_sessions = sub.n_sessions
         self._dt_h = problem.grid.dt_h
         self.upstream_limits = _upstream_binds(problem, index)
-        reason = _lp_feature(sub)
-        network = None
-        if reason is None:
-            network = ChargingNetwork.of(sub, ObjectiveOptions(), root_slots=True)
-            reason = network.refusal
-        self.exact = reason is None
-        self.reason = reason
+        self.reason = _lp_feature(sub)
+        self.exact = self.reason is None
         if not self.exact:
             self._oracle = LPOracle(sub)
             self.method = "lp"
         elif _limits_can_bind(sub):
-            self._oracle = FlowOracle(sub, network)
+            self._oracle = FlowOracle(sub)
             self.method = "flow"
         else:
             need, top = capped_energy_range(sub)
             efficiency = sub.charge_efficiency
             self._oracle = BoxOracle(
-                sub.power_max_kw * self._dt_h, need / efficiency, top / efficiency
-            ).with_flow(sub, network)
+                sub.power_max_kw * self._dt_h, need / efficiency, top / efficiency, sub
+            )
             self.method = "closed form"
 
     def __repr__(self) -> str:
@@ -244,7 +240,12 @@ def aggregate(problem: ChargingProblem, node: int | str) -> NodeFlexibility:
 
 def _lp_feature(problem: ChargingProblem) -> str | None:
     """The first feature that takes the set outside the g-polymatroids, or None."""
+    partial = (problem.power_max_kw > 0) & (problem.presence < 1)
     features = (
+        (
+            partial.any(),
+            "partial-slot presence (a slot's energy weight below 1: not the node's kW x slot)",
+        ),
         ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
         ((problem.power_min_kw > 0).any(), "minimum charging rates"),
         (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),

@@ -781,10 +781,15 @@ class ChargingProblem:
         power[shared] = np.minimum(
             power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
         )
-        node_room = self._path_minimum(self.node_ev_max_kw)[self.node_of_session]
-        phase_room = self._path_minimum(self.node_phase_room_kw()[0])[self.node_of_session]
-        phases = self.session_phases.sum(axis=1)[:, None]
-        return np.minimum(np.minimum(power, node_room), phases * phase_room)
+        highest = float(power.max(initial=0.0))
+        node_room = self._path_minimum(self.node_ev_max_kw)
+        if (node_room < highest).any():  # (n, T) work only where some room could cap
+            power = np.minimum(power, node_room[self.node_of_session])
+        phase_room = self._path_minimum(self.node_phase_room_kw()[0])
+        if (phase_room < highest).any():  # one phase's room; sessions use up to three
+            phases = self.session_phases.sum(axis=1)[:, None]
+            power = np.minimum(power, phases * phase_room[self.node_of_session])
+        return power
 
     def _path_minimum(self, per_node: NDArray) -> NDArray[np.float64]:
         """(m, T): the minimum of a per-node array over each node and its ancestors."""
