@@ -1,0 +1,154 @@
+"""Benchmark of the exact aggregate flexibility per node, each row against an LP in the same run.
+
+Run with ``.venv/bin/python benchmarks/flexibility.py`` (``--quick`` for a
+smoke run; ``--sizes`` for the one-node rows, ``--lp-max`` the largest N
+given to the LP baseline there).
+
+Rows, T = 96 quarter-hours:
+
+* ``aggregate+greedy``: ``aggregate(problem, 0)`` then ``optimise(price)`` for
+  N sessions on one node whose limit never binds (closed form: grouped
+  boxes; power ratings 3.7/7.4/11/22 kW, stays of 1 to 10 hours). Baseline:
+  the same optimum as one LP (the standard form of the ECONOMIC stage with
+  every need met, all sessions CHEAP, solved by HiGHS). Target at 100,000:
+  <= 0.3 s and >= 20x the LP.
+* ``b/p, feeder``: ``b`` and ``p`` of a random set of 48 slots at the root of
+  ``random_problem(1000, seed=0)`` (binding feeder and station limits: the
+  flow oracle) against the same two values by LPs of the standard form.
+* ``disaggregate``: one dispatch at the root of ``random_problem(N, seed=0)``,
+  a feasible node profile (the set's optimum for a falling price), turned
+  into per-session power by ``disaggregate``; target <= 1 s at 10,000.
+
+Times are medians of the repeats [s]; values are compared (``rel diff``).
+Offers (box, battery, options) are not implemented yet: no row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+import fera_flex as ff
+from fera_flex.flexibility import aggregate, disaggregate, dispatch_deviation_kw
+from fera_flex.flexibility._oracles import LPOracle
+from fera_flex.scenarios import random_problem
+from fera_flex.scheduling.backends.highs import solve_lp
+from fera_flex.scheduling.objective import ObjectiveOptions
+from fera_flex.scheduling.solver import SolverOptions
+from fera_flex.scheduling.standard_form import build_lp
+
+T = 96
+
+
+def one_node(n: int, seed: int = 0) -> ff.ChargingProblem:
+    rng = np.random.default_rng(seed)
+    arrival = rng.integers(0, 80, n)
+    departure = np.minimum(arrival + rng.integers(4, 40, n), T)
+    power = rng.choice([3.7, 7.4, 11.0, 22.0], n)
+    return ff.ChargingProblem.from_arrays(
+        grid=ff.TimeGrid(datetime(2026, 3, 2, tzinfo=UTC), timedelta(minutes=15), T),
+        arrival_slot=arrival,
+        departure_slot=departure,
+        energy_kwh=power * (departure - arrival) * 0.25 * rng.uniform(0.1, 0.9, n),
+        power_max_kw=power,
+        node_of_session=np.zeros(n, dtype=int),
+        node_parent=[-1],
+        node_capacity_kw=1e9,
+        price_eur_per_kwh=0.25 + 0.1 * np.sin(np.arange(T) / 8),
+        profile_type="CHEAP",
+    )
+
+
+def timed(run, repeats):
+    times, value = [], None
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        value = run()
+        times.append(time.perf_counter() - tic)
+    return statistics.median(times), value
+
+
+def greedy_row(n, repeats, with_lp):
+    problem = one_node(n)
+    price = np.broadcast_to(problem.price_eur_per_kwh, (problem.n_sessions, T))[0]
+
+    def exact():
+        return aggregate(problem, 0).optimise(price)
+
+    exact_s, profile = timed(exact, repeats)
+    value = float(price @ profile * problem.grid.dt_h)
+    lp_s = lp_value = None
+    if with_lp:
+
+        def lp():
+            model = build_lp(problem, ObjectiveOptions())
+            solution = solve_lp(model, SolverOptions())
+            return solution.objective * model.cost_scale_eur
+
+        lp_s, lp_value = timed(lp, 1)
+    return ("aggregate+greedy", n, exact_s, value, lp_s, lp_value)
+
+
+def bp_row(repeats):
+    problem = random_problem(1000, T, seed=0)
+    mask = np.random.default_rng(1).permutation(T) < T // 2
+    flexibility = aggregate(problem, 0)
+    exact_s, values = timed(lambda: (flexibility.b(mask), flexibility.p(mask)), repeats)
+    reference = LPOracle(problem)
+    lp_s, lp_values = timed(
+        lambda: (reference.extreme(mask, True), reference.extreme(mask, False)), 1
+    )
+    return (f"b/p, feeder ({flexibility.method})", 1000, exact_s, values[0], lp_s, lp_values[0])
+
+
+def disaggregate_row(n, repeats):
+    problem = random_problem(n, T, seed=0)
+    wanted = aggregate(problem, 0).optimise(np.linspace(0.4, 0.1, T))
+    seconds, plan = timed(lambda: disaggregate(problem, {0: wanted}), repeats)
+    deviation = float(np.abs(dispatch_deviation_kw(plan)).max())
+    return ("disaggregate", n, seconds, deviation, None, None)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes")
+    parser.add_argument("--lp-max", type=int, default=10_000)
+    parser.add_argument("--disaggregate-sizes")
+    parser.add_argument("--repeats", type=int)
+    args = parser.parse_args()
+    sizes = [int(v) for v in (args.sizes or ("1000" if args.quick else "10000,100000")).split(",")]
+    dis_text = args.disaggregate_sizes or ("100" if args.quick else "1000,10000")
+    dis_sizes = [int(v) for v in dis_text.split(",")]
+    repeats = args.repeats or (1 if args.quick else 3)
+    aggregate(one_node(50), 0).optimise(np.ones(T))  # compile the kernels
+    aggregate(random_problem(30, T, seed=1), 0).b(np.arange(4))
+    load = os.getloadavg()[0]
+    rows = [greedy_row(n, repeats, n <= args.lp_max) for n in sizes]
+    rows.append(bp_row(repeats))
+    rows += [disaggregate_row(n, repeats) for n in dis_sizes]
+    print(f"exact aggregate flexibility, T={T}, median of {repeats}; load average {load:.2f}")
+    header = (
+        f"{'row':<28} {'N':>7} {'exact [s]':>10} {'value':>16} {'LP [s]':>9} "
+        f"{'speed-up':>9} {'rel diff':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, n, seconds, value, lp_s, lp_value in rows:
+        line = f"{name:<28} {n:>7} {seconds:10.4f} {value:16.6f} "
+        if lp_s is None:
+            line += f"{'-':>9} {'-':>9} {'-':>9}"
+        else:
+            diff = abs(value - lp_value) / max(abs(lp_value), 1e-12)
+            line += f"{lp_s:9.3f} {lp_s / seconds:8.1f}x {diff:9.1e}"
+        print(line)
+    print("disaggregate 'value' is the largest deviation from the dispatch [kW]")
+
+
+if __name__ == "__main__":
+    main()
