@@ -4,7 +4,9 @@ Every oracle works in grid energy per slot [kWh] and has
 
 - ``extreme(mask, maximise)``: ``b`` (most) or ``p`` (least) of the slot set;
 - ``optimise(price)``: the energy profile of least ``price @ x`` in the set;
-- ``contains(x, tol)``: whether ``x`` is in the set (to ``tol`` per slot).
+- ``within(lower, upper)``: whether some ``x`` of the set has
+  ``lower <= x <= upper`` in every slot (bounds may be infinite): membership
+  with ``lower = upper``, and the dominance tests of deliverable offers.
 
 An empty set (needs that cannot all be met under the node's own limits)
 raises :class:`EmptyFlexibilityError`.
@@ -26,6 +28,10 @@ from fera_flex.scheduling.solver import SolverOptions, SolveStatus
 from fera_flex.scheduling.standard_form import Stage, StageGoal, build_lp
 
 __all__ = ["BoxOracle", "EmptyFlexibilityError", "FlowOracle", "LPOracle"]
+
+
+LP_DEVIATION_KWH = 1e-7
+"""Deviation per slot [kWh] up to which the LP oracle counts a band as met (row tolerance)."""
 
 
 class EmptyFlexibilityError(FeraFlexError):
@@ -91,11 +97,11 @@ class BoxOracle:
         """``p`` of the complement of the slot set whose group boxes are ``within``."""
         return self._value(self._total - within, maximise=False)
 
-    def contains(self, x: NDArray, tol: float) -> bool:
-        """Exact membership: a feasibility flow (built on first use)."""
+    def within(self, lower: NDArray, upper: NDArray) -> bool:
+        """Bounds on every slot at once: a feasibility flow (built on first use)."""
         if self._flow is None:
             self._flow = FlowOracle(self._problem)
-        return self._flow.contains(x, tol)
+        return self._flow.within(lower, upper)
 
 
 class FlowOracle:
@@ -141,13 +147,14 @@ class FlowOracle:
     def optimise(self, price: NDArray) -> NDArray[np.float64]:
         return self._checked(self._solve(price)).flow[self._root_arcs]
 
-    def contains(self, x: NDArray, tol: float) -> bool:
-        lower, upper = self._lower.copy(), self._upper.copy()
-        if (x < -tol).any() or (x > upper[self._root_arcs] + tol).any():
+    def within(self, lower: NDArray, upper: NDArray) -> bool:
+        arc_lower, arc_upper = self._lower.copy(), self._upper.copy()
+        low = np.maximum(lower, 0.0)
+        high = np.minimum(upper, arc_upper[self._root_arcs])
+        if (low > high).any():
             return False
-        lower[self._root_arcs] = np.maximum(x - tol, 0.0)
-        upper[self._root_arcs] = np.minimum(x + tol, upper[self._root_arcs])
-        return self._solve(0.0, lower, upper).status == "optimal"
+        arc_lower[self._root_arcs], arc_upper[self._root_arcs] = low, high
+        return self._solve(0.0, arc_lower, arc_upper).status == "optimal"
 
 
 class LPOracle:
@@ -196,19 +203,19 @@ class LPOracle:
     def optimise(self, price: NDArray) -> NDArray[np.float64]:
         return self._solve(price)
 
-    def contains(self, x: NDArray, tol: float) -> bool:
-        """Whether the least deviation from ``x`` (a TRACK stage, the root's band at ``x``) is 0."""
+    def within(self, lower: NDArray, upper: NDArray) -> bool:
+        """Whether the least deviation from the band (a TRACK stage at the root) is 0."""
         problem = self._problem
         dt_h = problem.grid.dt_h
         low = np.full((problem.n_nodes, problem.n_slots), -np.inf)
         high = np.full_like(low, np.inf)
-        low[0], high[0] = x / dt_h, x / dt_h
+        low[0], high[0] = lower / dt_h, upper / dt_h
         banded = problem.replace(node_target_min_kw=low, node_target_max_kw=high)
         lp = build_lp(banded, self._options, Stage(StageGoal.TRACK, needs_met=True))
         solution = solve_lp(lp, SolverOptions())
         if solution.status is not SolveStatus.OPTIMAL:
             return False
-        return bool(solution.objective <= tol * problem.n_slots + 1e-9)
+        return bool(solution.objective <= LP_DEVIATION_KWH * problem.n_slots)
 
 
 @jit

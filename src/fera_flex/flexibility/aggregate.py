@@ -188,7 +188,19 @@ class NodeFlexibility:
                 profile.shape,
                 f"must be {self.grid.n} finite powers",
             )
-        return self._oracle.contains(profile * self._dt_h, tol_kw * self._dt_h)
+        energy, tol = profile * self._dt_h, tol_kw * self._dt_h
+        return self._oracle.within(energy - tol, energy + tol)
+
+    def within(self, lower_kw: ArrayLike, upper_kw: ArrayLike) -> bool:
+        """Whether some profile of the set lies between two per-slot bounds [kW] (may be +-inf)."""
+        n_slots = self.grid.n
+        bounds = []
+        for name, values in (("lower_kw", lower_kw), ("upper_kw", upper_kw)):
+            array = np.broadcast_to(np.asarray(values, dtype=np.float64), (n_slots,))
+            if np.isnan(array).any():
+                raise InputError("NodeFlexibility.within", name, array.tolist(), "must not be NaN")
+            bounds.append(array * self._dt_h)
+        return self._oracle.within(*bounds)
 
     def envelope(self) -> FlexibilityEnvelope:
         """The per-slot and cumulative bounds of the set (an outer bound)."""
