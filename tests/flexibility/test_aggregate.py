@@ -70,7 +70,7 @@ def brute_force(problem, node: int, slot_cost, fixed_kwh=None):
 
     Sessions under ``node`` within their power and energy ranges (each capped at what the
     session could take alone, as documented), every node limit at or below ``node``; with
-    ``fixed_kwh`` the node's energy per slot is fixed to it. None if infeasible.
+    ``fixed_kwh`` the node's energy per slot is fixed to it where not NaN. None if infeasible.
     """
     dt_h = problem.grid.dt_h
     nodes = subtree_of(problem, node)
@@ -99,10 +99,11 @@ def brute_force(problem, node: int, slot_cost, fixed_kwh=None):
                 upper_rows.append(row)
                 upper.append(problem.node_capacity_kw[k, t])
     equal = {}
-    if fixed_kwh is not None:
+    if fixed_kwh is not None:  # NaN: a free slot
+        pinned = np.flatnonzero(~np.isnan(fixed_kwh))
         equal = {
-            "A_eq": np.array([(slot == t) * dt_h for t in range(problem.n_slots)], dtype=float),
-            "b_eq": np.asarray(fixed_kwh, dtype=float),
+            "A_eq": np.array([(slot == t) * dt_h for t in pinned], dtype=float),
+            "b_eq": np.asarray(fixed_kwh, dtype=float)[pinned],
         }
     result = linprog(
         cost,

@@ -127,8 +127,14 @@ def test_flexibility_offer_and_dispatch():
         "energy_max_kwh": [2.5, 5.0],
         "price_per_kwh": [0.1, 0.1],
         "currency": "EUR",
+        "shape": "box",
     }
     round_trips(FlexibilityOffer, raw)
+    options = {**raw, "shape": "options", "options_kw": [[0.0, 11.0], [10.0, 0.0]]}
+    round_trips(FlexibilityOffer, {**options, "option_prices": [1.5, -0.5]})
+    rejected(FlexibilityOffer, {**raw, "shape": "options"}, "options_kw is given exactly")
+    rejected(FlexibilityOffer, {**options, "options_kw": [[1.0]]}, "options_kw[0] has 1 values")
+    rejected(FlexibilityOffer, {**options, "option_prices": [1.0]}, "one price per option")
     rejected(
         FlexibilityOffer,
         {**raw, "power_max_kw": [4.0, 11.0]},

@@ -5,7 +5,7 @@ slot. Their exact content will be finalised with the flexibility module; the
 shapes here are what a scenario file carries.
 """
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -41,7 +41,15 @@ class FlexibilityOffer(_SlotSeries):
     price_per_kwh : list of float, optional
         Price asked for deviating from the baseline [currency/kWh].
     currency : str, optional
-        ISO 4217 code, required with ``price_per_kwh``.
+        ISO 4217 code, required with ``price_per_kwh`` or ``option_prices``.
+    shape : {"box", "battery", "options"}
+        How to read the offer: ``box``, any profile within the power range
+        is deliverable; ``battery``, any profile within the power range and
+        the cumulative energy range; ``options``, exactly one of ``options_kw``.
+    options_kw : list of list of float, optional
+        The alternative profiles of an ``options`` offer [kW per slot].
+    option_prices : list of float, optional
+        Price of each option [currency].
     """
 
     id: Identifier
@@ -53,10 +61,25 @@ class FlexibilityOffer(_SlotSeries):
     energy_max_kwh: _Values | None = None
     price_per_kwh: _Values | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    shape: Literal["box", "battery", "options"] = "box"
+    options_kw: list[_Values] | None = None
+    option_prices: list[FiniteFloat] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         n_slots = len(self.baseline_kw)
+        if (self.shape == "options") != (self.options_kw is not None):
+            raise ValueError("options_kw is given exactly for shape 'options'")
+        for k, option in enumerate(self.options_kw or []):
+            if len(option) != n_slots:
+                raise ValueError(
+                    f"options_kw[{k}] has {len(option)} values, baseline_kw has {n_slots}"
+                )
+        if self.option_prices is not None:
+            if self.options_kw is None or len(self.option_prices) != len(self.options_kw):
+                raise ValueError("option_prices needs one price per option of options_kw")
+            if self.currency is None:
+                raise ValueError("currency is required with option_prices")
         for name in (
             "power_min_kw",
             "power_max_kw",
