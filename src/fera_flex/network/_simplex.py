@@ -23,10 +23,10 @@ with each subtree's last node), so that
   (not by adding a shift), so potentials never drift.
 
 The cost of a pivot is the cycle's length plus the moved subtree's size.
-Entering arcs are chosen by block pricing (scan about ``sqrt(arcs)`` arcs,
-take the most violated one): the standard choice of LEMON and of most
-network simplex codes, far fewer scans than Dantzig's full pricing and far
-fewer pivots than first-eligible.
+Entering arcs are chosen by block pricing (scan a block of
+:data:`BLOCK_FACTOR` ``* sqrt(arcs)`` arcs, take the most violated one), the
+scheme of LEMON and of most network simplex codes: far fewer scans than
+Dantzig's full pricing and far fewer pivots than first-eligible.
 
 Floats: an arc is optimal when its reduced cost is within ``cost_tol`` of
 optimality; a blocking amount below ``flow_tol`` counts as 0 (a degenerate
@@ -45,6 +45,14 @@ __all__ = ["INFEASIBLE", "ITERATION_LIMIT", "OPTIMAL", "UNBOUNDED", "network_sim
 OPTIMAL, INFEASIBLE, ITERATION_LIMIT, UNBOUNDED = 0, 1, 2, 3
 
 _TREE, _LOWER, _UPPER = 0, 1, -1
+
+BLOCK_FACTOR = 0.25
+"""Pricing block size as a multiple of ``sqrt(arcs)``.
+
+Measured on ``schedule(random_problem(3000, seed=1, overload=3.0), method="flow")``
+(three stages, 107k arcs, 2 cores): factor 0.25 / 0.5 / 1 / 4 took 2.5 / 4.4 /
+6.0 / 12.7 s in the network simplex; 0.1 and below were slower again (more
+pivots). At 10,000 sessions 0.25 halves the time of 1 (81 s against 156 s)."""
 
 
 @jit
@@ -151,7 +159,7 @@ def network_simplex(
     scratch = np.empty((6, n + 1), np.int64)
     order = np.empty(n + 1, np.int64)
 
-    block = max(int(np.sqrt(m)), 16)
+    block = max(int(BLOCK_FACTOR * np.sqrt(m)), 16)
     cursor = 0
     pivots = 0
     status = OPTIMAL
