@@ -124,10 +124,8 @@ def box_offer(
 ) -> NodeOffer:
     """The deliverable box offer of a node (see the module documentation)."""
     flexibility, baseline, first, stop = _setting(problem, node, plan, window, flexibility)
-    envelope = flexibility.envelope()
     inside = slice(first, stop)
-    room_up = np.maximum(envelope.power_max_kw - baseline, 0.0)
-    room_down = np.maximum(baseline - envelope.power_min_kw, 0.0)
+    room_up, room_down = _rooms(flexibility, baseline, first, stop)
     free = np.full(problem.n_slots, np.inf)
 
     def up_ok(fraction):
@@ -190,9 +188,7 @@ def options_offer(
         followed = disaggregate(problem, activation)
         costs.append(followed.objective_eur - base_plan.objective_eur)
     options = np.array(candidates)
-    envelope = flexibility.envelope()
-    room_up = np.maximum(envelope.power_max_kw - baseline, 0.0)[inside]
-    room_down = np.maximum(baseline - envelope.power_min_kw, 0.0)[inside]
+    room_up, room_down = (room[inside] for room in _rooms(flexibility, baseline, first, stop))
     return NodeOffer(
         node_id=flexibility.node_id,
         grid=grid,
@@ -255,6 +251,20 @@ def _setting(problem, node, plan, window, flexibility):
             "offer", "window", window, f"must satisfy 0 <= first < stop <= {problem.n_slots}"
         )
     return flexibility, baseline, int(first), int(stop)
+
+
+def _rooms(flexibility: NodeFlexibility, baseline: NDArray, first: int, stop: int):
+    """Each window slot's own up and down room around the baseline [kW], (T,) twice (0 outside).
+
+    ``b({t})`` and ``p({t})`` of the slot alone, over its length: the exact
+    per-slot extremes an offer's kept fractions are measured against.
+    """
+    dt_h = flexibility.grid.dt_h
+    up, down = np.zeros(baseline.size), np.zeros(baseline.size)
+    for t in range(first, stop):
+        up[t] = max(flexibility.b([t]) / dt_h - baseline[t], 0.0)
+        down[t] = max(baseline[t] - flexibility.p([t]) / dt_h, 0.0)
+    return up, down
 
 
 def _largest(ok) -> float:
