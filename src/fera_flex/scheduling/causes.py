@@ -62,36 +62,48 @@ def unmet_causes(plan) -> dict[str, str]:
     node_tight = _tight(plan.node_load_kw, problem.node_capacity_kw)
     phase_tight = _phase_tight(problem, plan.power_kw)
     evse_tight = _tight(problem.evse_loads_kw(plan.charge_kw), problem.evse_power_max_kw)
-    ancestors = problem.ancestors()
+    # what binds during each short session's stay, counted for all of them at once
+    window = problem.presence[short] > 0
+    path = problem.ancestors()[problem.node_of_session[short]]  # (s, levels), -1 past the root
+    node_slots = np.zeros(path.shape, dtype=np.int64)
+    phase_hit = np.zeros((*path.shape, 3), dtype=bool)
+    for level in range(path.shape[1]):
+        on = path[:, level] >= 0
+        k = path[on, level]
+        node_slots[on, level] = (node_tight[k] & window[on]).sum(axis=1)
+        for phase in range(3):
+            used = problem.session_phases[short[on], phase]
+            phase_hit[on, level, phase] = used & (phase_tight[k, phase] & window[on]).any(axis=1)
+    evse = problem.evse_of_session[short]
+    evse_slots = np.zeros(short.size, dtype=np.int64)
+    shared = evse >= 0
+    evse_slots[shared] = (evse_tight[evse[shared]] & window[shared]).sum(axis=1)
+    node_counts, path_rows = node_slots.tolist(), path.tolist()  # plain Python in the loop
+    phase_rows = phase_hit.any(axis=(1, 2)).tolist()
     causes = {}
-    for i in short:
-        window = problem.presence[i] > 0
+    for row, i in enumerate(short.tolist()):
         reasons = []
         if deliverable[i] < need[i] * (1 - _UNMET_RTOL):
             reasons.append(
                 f"its own power limit, EVSE and stay allow at most {deliverable[i]:.6g} kWh "
                 f"of the {need[i]:.6g} kWh needed"
             )
-        evse = problem.evse_of_session[i]
-        if evse >= 0 and (evse_tight[evse] & window).any():
-            slots = int((evse_tight[evse] & window).sum())
-            reasons.append(f"its EVSE {problem.evse_ids[evse]} is shared and full ({slots} slots)")
-        path = [k for k in ancestors[problem.node_of_session[i]] if k >= 0]
+        if evse_slots[row]:
+            name = problem.evse_ids[evse[row]]
+            reasons.append(f"its EVSE {name} is shared and full ({evse_slots[row]} slots)")
         nodes = [
-            f"{problem.node_ids[k]} ({int((node_tight[k] & window).sum())} slots)"
-            for k in path
-            if (node_tight[k] & window).any()
+            f"{problem.node_ids[k]} ({count} slots)"
+            for k, count in zip(path_rows[row], node_counts[row], strict=True)
+            if count
         ]
         if nodes:
             reasons.append("grid limits bind during its stay: " + ", ".join(nodes))
-        phases = [
-            f"{problem.node_ids[k]}/L{phase + 1}"
-            for k in path
-            for phase in range(3)
-            if problem.session_phases[i, phase] and (phase_tight[k, phase] & window).any()
-        ]
-        if phases:
-            reasons.append("phase current limits bind during its stay: " + ", ".join(phases))
+        if phase_rows[row]:
+            phases = ", ".join(
+                f"{problem.node_ids[path[row, level]]}/L{phase + 1}"
+                for level, phase in np.argwhere(phase_hit[row])
+            )
+            reasons.append("phase current limits bind during its stay: " + phases)
         if problem.power_min_kw[i] > 0:
             reasons.append(f"its minimum charging rate of {problem.power_min_kw[i]:.6g} kW")
         if not reasons:

@@ -154,7 +154,7 @@ class ChargingProblem:
     :meth:`from_arrays`; all are read-only. Problems pickle.
     """
 
-    __slots__ = _SLOTS
+    __slots__ = (*_SLOTS, "_derived")
 
     @classmethod
     def from_arrays(
@@ -741,10 +741,21 @@ class ChargingProblem:
         """The need of each session: ``energy_min_kwh`` [kWh], shape (n,)."""
         return self.energy_min_kwh
 
+    def _derived_value(self, name: str, compute) -> Any:
+        """A value derived from the (immutable) arrays, computed once per problem."""
+        try:
+            derived = object.__getattribute__(self, "_derived")
+        except AttributeError:  # a new or unpickled problem
+            derived = {}
+            object.__setattr__(self, "_derived", derived)
+        if name not in derived:
+            derived[name] = compute()
+        return derived[name]
+
     @property
     def slot_energy_h(self) -> NDArray[np.float64]:
         """Hours of plugged-in time per (session, slot): ``presence * dt_h`` [h], shape (n, T)."""
-        return self.presence * self.grid.dt_h
+        return self._derived_value("slot_energy_h", lambda: _frozen(self.presence * self.grid.dt_h))
 
     @property
     def node_base_load_kw(self) -> NDArray[np.float64]:
@@ -822,10 +833,13 @@ class ChargingProblem:
 
         ``slot_energy_h * (charge * charge_efficiency - discharge / discharge_efficiency)``.
         """
-        return self.slot_energy_h * (
-            np.asarray(charge_kw, dtype=np.float64) * self.charge_efficiency[:, None]
-            - np.asarray(discharge_kw, dtype=np.float64) / self.discharge_efficiency[:, None]
-        )
+        gained = self.slot_energy_h * np.asarray(charge_kw, dtype=np.float64)
+        gained *= self.charge_efficiency[:, None]
+        v2g = self._derived_value("v2g", lambda: bool((self.discharge_max_kw > 0).any()))
+        if v2g:  # V1G problems have no discharge to subtract
+            discharge = np.asarray(discharge_kw, dtype=np.float64)
+            gained -= self.slot_energy_h * discharge / self.discharge_efficiency[:, None]
+        return gained
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,)."""

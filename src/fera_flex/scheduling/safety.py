@@ -87,16 +87,22 @@ def make_safe(
         if np.shape(array) != shape:
             raise InputError("make_safe", name, f"shape {np.shape(array)}", f"must be {shape}")
     charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
-    discharge = np.clip(np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw)
-    both = np.minimum(charge, discharge)  # charging and discharging at once: only the net
-    charge, discharge = charge - both, discharge - both
-    charge[charge < DUST_KW] = 0.0
-    discharge[discharge < DUST_KW] = 0.0
-    p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
-    near = (charge < p_min) & (charge >= p_min - _SNAP_KW)
-    charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)
-    charge = np.where(charge < p_min, 0.0, charge)
     v2g = (problem.discharge_max_kw > 0).any(axis=1)
+    discharge = np.zeros_like(charge)
+    if v2g.any():  # (n, T) passes only where a session can discharge at all
+        discharge = np.clip(
+            np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw
+        )
+        both = np.minimum(charge, discharge)  # charging and discharging at once: only the net
+        charge, discharge = charge - both, discharge - both
+        discharge[discharge < DUST_KW] = 0.0
+    charge[charge < DUST_KW] = 0.0
+    rated = problem.power_min_kw > 0
+    p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
+    if rated.any():
+        near = (charge < p_min) & (charge >= p_min - _SNAP_KW)
+        charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)
+        charge = np.where(charge < p_min, 0.0, charge)
     for attempt in range(PASSES + 1):
         charge, discharge = _within_limits(problem, charge, discharge)
         short = _battery_short(problem, charge, discharge) & v2g
@@ -107,7 +113,9 @@ def make_safe(
             charge, discharge = _within_limits(problem, charge, discharge)
         else:
             discharge = _fill_batteries(problem, charge, discharge, short)
-    return np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge), discharge
+    if rated.any():
+        charge = np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge)
+    return charge, discharge
 
 
 def _within_limits(problem: ChargingProblem, charge: NDArray, discharge: NDArray):

@@ -195,10 +195,12 @@ def curve_limit_kw(problem: ChargingProblem, charge_kw: NDArray, discharge_kw: N
     slot for a rising line and at its end for a falling one (``inf`` without
     a curve).
     """
+    limit = np.full(np.shape(charge_kw), np.inf)
+    if not np.isfinite(problem.curve_a_kw).any():
+        return limit
     gained = problem.battery_gain_kwh(charge_kw, discharge_kw)
     end = np.cumsum(gained, axis=1)
     start = end - gained
-    limit = np.full(gained.shape, np.inf)
     for k in range(problem.curve_a_kw.shape[1]):
         a, b = problem.curve_a_kw[:, k, None], problem.curve_b_per_h[:, k, None]
         with np.errstate(invalid="ignore"):  # inf + 0 * level
