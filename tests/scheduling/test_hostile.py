@@ -561,9 +561,7 @@ def test_independent_checker_flags_each_limit():
 def test_independent_checker_reads_a_given_evse_rating():
     problem = checker_problem()
     # a stand-in whose EVSE rating is given as a mapping uid -> kW
-    fields = {
-        name: getattr(problem, name) for name in ChargingProblem.__slots__ if name[0] != "_"
-    }
+    fields = {name: getattr(problem, name) for name in ChargingProblem.__slots__ if name[0] != "_"}
     fields.update(
         evse_power_max_kw={"NL*FER*E1": 5.0},
         evse_ids=None,
