@@ -32,6 +32,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan
@@ -60,6 +62,24 @@ def uncoupled(n):
 INSTANCES = {"congested": congested, "mix": mix, "uncoupled": uncoupled}
 
 
+def replan_row(n, repeats):
+    """A replan after new prices (every slot's price times 0.9 to 1.1): cold against warm."""
+    from fera_flex.scheduling.backends.flow import BACKEND
+
+    problem = random_problem(n, 96, seed=0)
+    factor = np.random.default_rng(1).uniform(0.9, 1.1, 96)
+    updated = problem.replace(price_eur_per_kwh=problem.price_eur_per_kwh * factor)
+    colds, warms = [], []
+    for _ in range(repeats):
+        BACKEND.clear_warm_starts()
+        colds.append(schedule(updated, method="flow").timings_s["solve"])
+        BACKEND.clear_warm_starts()
+        schedule(problem, method="flow")
+        plan = schedule(updated, method="flow")
+        warms.append(plan.timings_s["solve"])
+    return statistics.median(colds), statistics.median(warms), plan
+
+
 def run(problem, method, repeats):
     plans = []
     for _ in range(repeats):
@@ -81,6 +101,7 @@ def main():
     parser.add_argument("--mix")
     parser.add_argument("--uncoupled")
     parser.add_argument("--highs-max", type=int, default=10_000)
+    parser.add_argument("--replan", help="N of the replanning rows (default 2000; quick 100)")
     parser.add_argument("--repeats", type=int)
     args = parser.parse_args()
     defaults = (
@@ -100,6 +121,10 @@ def main():
             if name != "uncoupled" or n <= args.highs_max:
                 highs = run(problem, "highs", repeats)
             rows.append((name, n, flow_t, flow_plan, highs))
+    replans = [
+        (n, *replan_row(n, repeats))
+        for n in (int(v) for v in (args.replan or ("100" if args.quick else "2000")).split(","))
+    ]
     load_after = os.getloadavg()
     print(
         f"flow vs highs, schedule() end to end, T=96, median of {repeats}; "
@@ -128,6 +153,13 @@ def main():
                 f"{flow_plan.objective_eur:14.6f} {highs_plan.objective_eur:14.6f} {diff:9.1e}"
             )
         print(line)
+    print()
+    print("replan after new prices (feasible random_problem, flow solve time [s]):")
+    for n, cold, warm, plan in replans:
+        print(
+            f"  N={n}: cold {cold:.3f} s, warm from the previous basis {warm:.3f} s "
+            f"({cold / warm:.1f}x), status {plan.status.value}"
+        )
 
 
 if __name__ == "__main__":

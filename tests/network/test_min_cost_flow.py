@@ -116,21 +116,31 @@ def test_laws_on_hypothesis_networks(data):
 
 
 def test_warm_start_reaches_the_same_optimum():
-    for seed in range(30):
+    for seed in range(60):
         tail, head, lower, upper, cost, supply = random_network(seed, integer=False)
         if tail.size == 0:
             continue
         first = min_cost_flow(tail, head, lower, upper, cost, supply)
         if first.status != "optimal":
             continue
-        changed = cost * np.random.default_rng(seed).uniform(0.5, 1.5, cost.size)
+        rng = np.random.default_rng(seed)
+        changed = cost * rng.uniform(0.5, 1.5, cost.size)
         cold = min_cost_flow(tail, head, lower, upper, changed, supply)
-        warm = min_cost_flow(
-            tail, head, lower, upper, changed, supply, warm_at_upper=first.at_upper
-        )
+        warm = min_cost_flow(tail, head, lower, upper, changed, supply, warm_start=first)
         assert warm.status == cold.status
         if cold.status == "optimal":
             assert warm.objective == pytest.approx(cold.objective, abs=1e-7)
+            check_flow(warm, tail, head, lower, upper, supply)
+            # the same costs again: the start is already optimal
+            again = min_cost_flow(tail, head, lower, upper, changed, supply, warm_start=warm)
+            assert again.pivots == 0 and again.objective == pytest.approx(warm.objective)
+        # other bounds: a start whose tree flows break them falls back to a cold start
+        tighter = np.minimum(upper, lower + rng.uniform(0, 5, upper.size))
+        fresh = min_cost_flow(tail, head, lower, tighter, cost, supply)
+        reused = min_cost_flow(tail, head, lower, tighter, cost, supply, warm_start=first)
+        assert reused.status == fresh.status
+        if fresh.status == "optimal":
+            assert reused.objective == pytest.approx(fresh.objective, abs=1e-7)
 
 
 def test_statuses():

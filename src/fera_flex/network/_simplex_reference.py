@@ -12,11 +12,21 @@ from collections import deque
 
 import numpy as np
 
-from fera_flex.network._simplex import INFEASIBLE, OPTIMAL, UNBOUNDED
+from fera_flex.network._simplex import _LOWER, _TREE, _UPPER, INFEASIBLE, OPTIMAL, UNBOUNDED
 
 
 def network_simplex(
-    tail, head, cap, cost, supply, big_m, cost_tol, flow_tol, max_pivots=None, start_state=None
+    tail,
+    head,
+    cap,
+    cost,
+    supply,
+    big_m,
+    cost_tol,
+    flow_tol,
+    max_pivots=None,
+    start_tree=None,
+    start_state=None,
 ):
     """Same contract as the kernel; the pivot limit and the warm start are ignored.
 
@@ -72,7 +82,7 @@ def network_simplex(
         ]
         delta = min(residuals)
         if delta == np.inf:
-            return UNBOUNDED, np.full(m, np.nan), np.zeros(n), pivots
+            return UNBOUNDED, np.full(m, np.nan), np.zeros(n), pivots, *_basis(n, m, tree, flow, {})
         leave = max(k for k, r in enumerate(residuals) if r <= delta)
         if delta < flow_tol:
             delta = 0.0
@@ -86,7 +96,19 @@ def network_simplex(
     status = OPTIMAL
     if any(flow[a] > flow_tol for a in range(m, m + n)):
         status = INFEASIBLE
-    return status, np.array(flow[:m]), np.array([potential[v] for v in range(n)]), pivots
+    potentials = np.array([potential[v] for v in range(n)])
+    return status, np.array(flow[:m]), potentials, pivots, *_basis(n, m, tree, flow, parent_arc)
+
+
+def _basis(n, m, tree, flow, parent_arc):
+    """Each node's tree arc (-1: artificial) and each arc's state, as the kernel returns them."""
+    tree_arc = np.array([parent_arc.get(v, -1) for v in range(n)], dtype=np.int64)
+    tree_arc[tree_arc >= m] = -1
+    state = np.array(
+        [_TREE if a in tree else (_UPPER if flow[a] > 0 else _LOWER) for a in range(m)],
+        dtype=np.int8,
+    )
+    return tree_arc, state
 
 
 def _tree_search(n, src, dst, price, tree):

@@ -62,9 +62,10 @@ class FlowSolution:
         ``cost @ flow``.
     pivots : int
         Simplex pivots.
-    at_upper : ndarray of bool (m,)
-        Arcs that ended non-basic at their upper bound (a warm start for a
-        re-solve on the same network).
+    basis : (ndarray (n,), ndarray (m,))
+        The final spanning tree (each node's tree arc, -1 for its artificial
+        arc) and every arc's state: a warm start for a re-solve of the same
+        network with other costs or bounds.
     """
 
     status: str
@@ -72,7 +73,7 @@ class FlowSolution:
     potential: NDArray[np.float64]
     objective: float
     pivots: int
-    at_upper: NDArray[np.bool_]
+    basis: tuple[NDArray[np.int64], NDArray[np.int8]]
 
     def reduced_cost(self, tail, head, cost) -> NDArray[np.float64]:
         """Reduced cost of every arc under the solution's potentials."""
@@ -88,7 +89,7 @@ def min_cost_flow(
     supply: ArrayLike,
     *,
     max_pivots: int | None = None,
-    warm_at_upper: ArrayLike | None = None,
+    warm_start: "FlowSolution | None" = None,
     _kernel=_simplex.network_simplex,
 ) -> FlowSolution:
     """Solve a min-cost flow problem exactly (to the tolerances of the module).
@@ -105,9 +106,9 @@ def min_cost_flow(
         Net supply per node, finite, summing to 0 (within rounding).
     max_pivots : int, optional
         Pivot limit; by default ``50 * (n + m) + 1000``.
-    warm_at_upper : array of bool (m,), optional
-        Arcs to start at their upper bound (e.g. ``FlowSolution.at_upper`` of
-        a solve of the same network with other costs or bounds).
+    warm_start : FlowSolution, optional
+        A solve of the same network (other costs or bounds) whose final basis
+        is the start; dropped for a cold start when it does not fit.
 
     Returns
     -------
@@ -152,14 +153,15 @@ def min_cost_flow(
     np.add.at(shifted, head, lower)
     cost_scale = max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
     big_m = (n + 2) * cost_scale + 1.0
-    state = np.zeros(0, np.int8)
-    if warm_at_upper is not None:
-        warm = np.asarray(warm_at_upper, dtype=bool)
-        if warm.shape != (m,):
-            raise InputError(where, "warm_at_upper", warm.shape, f"must have shape ({m},)")
-        state = np.where(warm, _simplex._UPPER, _simplex._LOWER).astype(np.int8)
+    tree, state = np.zeros(0, np.int64), np.zeros(0, np.int8)
+    if warm_start is not None:
+        tree, state = warm_start.basis
+        if tree.shape != (n,) or state.shape != (m,):
+            raise InputError(
+                where, "warm_start", "another network", f"must have {n} nodes, {m} arcs"
+            )
     limit = 50 * (n + m) + 1000 if max_pivots is None else int(max_pivots)
-    status, flow, potential, pivots = _kernel(
+    status, flow, potential, pivots, tree, state = _kernel(
         tail,
         head,
         upper - lower,
@@ -169,20 +171,19 @@ def min_cost_flow(
         COST_RTOL * cost_scale,
         FLOW_RTOL * scale,
         limit,
+        tree,
         state,
     )
     flow = flow + lower
     if status == _simplex.UNBOUNDED:
         flow = np.full(m, np.nan)
-    reduced = cost + potential[tail] - potential[head]
-    at_upper = np.isfinite(upper) & (upper > lower) & (flow >= upper) & (reduced < 0)
     return FlowSolution(
         status=_STATUS[int(status)],
         flow=flow,
         potential=potential,
         objective=float(cost @ flow),
         pivots=int(pivots),
-        at_upper=at_upper,
+        basis=(tree, state),
     )
 
 

@@ -35,6 +35,7 @@ Examples
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,6 +116,11 @@ class ChargingNetwork:
     segments: ChargeSegments
     unit_eur_per_kwh: float
     refusal: str | None
+
+    @cached_property
+    def signature(self) -> int:
+        """A hash of the arcs: equal for networks a basis can be carried between."""
+        return _signature(self)
 
     @classmethod
     def of(
@@ -255,6 +261,10 @@ class ChargingNetwork:
             unit_eur_per_kwh=unit,
             refusal=refusal,
         )
+
+
+def _signature(network: "ChargingNetwork") -> int:
+    return hash((network.n_nodes, network.tail.tobytes(), network.head.tobytes()))
 
 
 def _evse_nodes(problem: ChargingProblem) -> NDArray[np.int64]:

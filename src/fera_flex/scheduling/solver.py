@@ -49,7 +49,19 @@ __all__ = [
     "StageResult",
     "choose_backend",
     "get_backend",
+    "in_eur",
 ]
+
+
+def in_eur(values: Any, eur_per_unit: float) -> NDArray[np.float64]:
+    """Values in a solver's money unit converted to EUR: 0 stays 0, beyond the float range is inf.
+
+    Prices near the float maximum make ``eur_per_unit`` itself infinite; a zero
+    dual then means "no price", not ``0 * inf = nan``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(values == 0, 0.0, values * eur_per_unit)
 
 
 class SolveStatus(Enum):

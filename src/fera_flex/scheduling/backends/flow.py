@@ -46,7 +46,7 @@ from fera_flex.scheduling.charging_network import ChargingNetwork
 from fera_flex.scheduling.greedy import fill_cheapest
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.solver import SolverOptions, SolveStatus, StageResult
+from fera_flex.scheduling.solver import SolverOptions, SolveStatus, StageResult, in_eur
 from fera_flex.scheduling.standard_form import Stage, StageGoal
 
 __all__ = ["BACKEND", "FAIR_TOLERANCE", "FlowBackend"]
@@ -87,6 +87,11 @@ class FlowBackend:
 
     def __init__(self) -> None:
         self._last: _Prepared | None = None
+        self._starts: dict[tuple, FlowSolution] = {}
+
+    def clear_warm_starts(self) -> None:
+        """Forget the bases kept for warm starts (e.g. to time a cold solve)."""
+        self._starts = {}
 
     def __repr__(self) -> str:
         return "FlowBackend()"
@@ -151,7 +156,7 @@ class FlowBackend:
             prepared = self._prepare(problem, objective)
             build_s = 0.0 if prepared.reported else prepared.build_s
             prepared.reported = True
-            return _solve(prepared, stage, build_s, time.perf_counter())
+            return _solve(prepared, stage, build_s, time.perf_counter(), self._starts)
         except Exception as error:  # a kernel failure is a status, never an exception
             return StageResult(
                 SolveStatus.ERROR,
@@ -221,18 +226,32 @@ def _stage_arrays(network: ChargingNetwork, problem: ChargingProblem, stage: Sta
     return lower, upper, cost, scale
 
 
-def _flow(network: ChargingNetwork, lower, upper, cost) -> FlowSolution:
+def _flow(network: ChargingNetwork, lower, upper, cost, warm=None) -> FlowSolution:
     supply = np.zeros(network.n_nodes)
-    return min_cost_flow(network.tail, network.head, lower, upper, cost, supply)
+    return min_cost_flow(network.tail, network.head, lower, upper, cost, supply, warm_start=warm)
 
 
-def _solve(prepared: _Prepared, stage: Stage, build_s: float, tic: float) -> StageResult:
+_KEPT_STARTS = 8
+"""Bases kept for warm starts (the most recent stages of distinct networks)."""
+
+
+def _solve(
+    prepared: _Prepared, stage: Stage, build_s: float, tic: float, starts: dict
+) -> StageResult:
     network, problem = prepared.network, prepared.problem
     lower, upper, cost, scale = _stage_arrays(network, problem, stage)
     if stage.goal is StageGoal.FAIR:
         solution = _fair(network, problem, stage, lower, upper)
     else:
-        solution = _flow(network, lower, upper, cost)
+        # a replan of the same network (new prices, say) starts from the last basis of this
+        # kind of stage (see benchmarks/flow.py for the measured gain)
+        key = (network.signature, stage.goal, stage.needs_met)
+        solution = _flow(network, lower, upper, cost, starts.get(key))
+        if solution.status == "optimal":
+            starts.pop(key, None)
+            starts[key] = solution
+            while len(starts) > _KEPT_STARTS:
+                starts.pop(next(iter(starts)))
     solve_s = time.perf_counter() - tic
     status = _STATUS[solution.status]
     timing = {"build_s": build_s, "solve_s": solve_s, "goal": stage.goal.value}
@@ -319,7 +338,7 @@ def _cost_eur(prepared: _Prepared, flow: NDArray) -> float:
     network = prepared.network
     money = network.economic_cost[network.pair_arcs] @ flow[network.pair_arcs]
     money += prepared.greedy_cost @ prepared.greedy_take_kwh
-    return float(money * network.unit_eur_per_kwh)
+    return float(in_eur(money, network.unit_eur_per_kwh))
 
 
 def _prices(prepared: _Prepared, solution: FlowSolution, cost: NDArray, eur: float):
@@ -328,11 +347,11 @@ def _prices(prepared: _Prepared, solution: FlowSolution, cost: NDArray, eur: flo
     reduced = solution.reduced_cost(network.tail, network.head, cost)
     import_price = np.zeros((problem.n_nodes, problem.n_slots))
     import_price[network.limit_node, network.limit_slot] = np.maximum(
-        -reduced[network.limit_arcs] * eur, 0.0
+        in_eur(-reduced[network.limit_arcs], eur), 0.0
     )
-    energy = prepared.greedy_marginal * network.unit_eur_per_kwh
+    energy = in_eur(prepared.greedy_marginal, network.unit_eur_per_kwh)
     sessions = network.network_sessions
-    energy[sessions] = reduced[network.need_arcs] * eur / problem.charge_efficiency[sessions]
+    energy[sessions] = in_eur(reduced[network.need_arcs] / problem.charge_efficiency[sessions], eur)
     return {
         "node_import_price_eur_per_kwh": import_price,
         "node_export_price_eur_per_kwh": np.zeros_like(import_price),

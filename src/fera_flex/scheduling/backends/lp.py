@@ -20,7 +20,13 @@ import numpy as np
 from fera_flex.errors import InputError
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.solver import LPSolution, SolverOptions, SolveStatus, StageResult
+from fera_flex.scheduling.solver import (
+    LPSolution,
+    SolverOptions,
+    SolveStatus,
+    StageResult,
+    in_eur,
+)
 from fera_flex.scheduling.standard_form import Stage, StageGoal, StandardLP, build_lp
 
 __all__ = ["LPBackend"]
@@ -158,9 +164,8 @@ def _prices(problem: ChargingProblem, lp: StandardLP, row_dual: np.ndarray) -> d
     """Node import/export shadow prices and session energy prices [EUR/kWh] from row duals."""
     scale = lp.cost_scale_eur
     nodes, slots = lp.node_rows
-    with np.errstate(over="ignore"):  # prices near the float maximum: an infinite price
-        dual = row_dual[lp.rows["node"]] * scale / problem.grid.dt_h
-        energy = row_dual[lp.rows["energy"]] * scale
+    dual = in_eur(row_dual[lp.rows["node"]] / problem.grid.dt_h, scale)
+    energy = in_eur(row_dual[lp.rows["energy"]], scale)
     import_price = np.zeros((problem.n_nodes, problem.n_slots))
     export_price = np.zeros_like(import_price)
     import_price[nodes, slots] = np.maximum(-dual, 0.0)
