@@ -252,3 +252,18 @@ def test_fill_cheapest_matches_a_plain_loop(seed):
     np.testing.assert_allclose(
         np.bincount(session, take, n), np.bincount(session, expected, n), atol=1e-9
     )
+
+
+def test_a_replan_warm_starts_to_the_same_plan():
+    from fera_flex.scheduling.backends.flow import BACKEND
+
+    problem = random_problem(60, 48, seed=7, overload=1.0)
+    factor = np.random.default_rng(2).uniform(0.9, 1.1, problem.n_slots)
+    updated = problem.replace(price_eur_per_kwh=problem.price_eur_per_kwh * factor)
+    BACKEND.clear_warm_starts()
+    cold = schedule(updated, method="flow")
+    schedule(problem, method="flow")  # leaves its basis behind
+    warm = schedule(updated, method="flow")
+    assert warm.objective_eur == pytest.approx(cold.objective_eur, rel=1e-9)
+    assert int(warm.message.split(", ")[1].split()[0]) < int(cold.message.split(", ")[1].split()[0])
+    assert independent.violations(updated, warm.charge_kw, warm.discharge_kw) == []
