@@ -249,6 +249,8 @@ def _solve(
         # congested sessions); a start that does not fit is dropped by the kernel
         key = (network.signature, stage.goal, stage.needs_met)
         warm = starts.get(key) or starts.get((network.signature, "last"))
+        if warm is None and stage.needs_met:
+            warm = _max_energy_basis(network, problem)
         solution = _flow(network, lower, upper, cost, warm)
         if solution.status == "optimal":
             starts.pop(key, None)
@@ -289,6 +291,14 @@ def _solve(
         **prices,
         **timing,
     )
+
+
+def _max_energy_basis(network: ChargingNetwork, problem: ChargingProblem) -> FlowSolution:
+    """A most-energy flow: no lower bounds, so cheap from a cold start, and a warm start for
+    a stage that fixes every need (when all needs can be met it already meets them).
+    """
+    lower, upper, cost, _ = _stage_arrays(network, problem, Stage(StageGoal.MAX_ENERGY))
+    return _flow(network, lower, upper, cost)
 
 
 def _fair(network, problem, stage, lower, upper) -> FlowSolution:
