@@ -294,8 +294,10 @@ def _solve(
 
 
 def _max_energy_basis(network: ChargingNetwork, problem: ChargingProblem) -> FlowSolution:
-    """A most-energy flow: no lower bounds, so cheap from a cold start, and a warm start for
-    a stage that fixes every need (when all needs can be met it already meets them).
+    """A most-energy flow, a warm start for a stage that fixes every need.
+
+    It has no lower bounds, so it is cheap from a cold start, and when all
+    needs can be met it already meets them.
     """
     lower, upper, cost, _ = _stage_arrays(network, problem, Stage(StageGoal.MAX_ENERGY))
     return _flow(network, lower, upper, cost)
