@@ -116,11 +116,14 @@ class FlowOracle:
         self._upper = network.upper.copy()
         self._lower[network.need_arcs] = self._upper[network.need_arcs] = need
         self._upper[network.range_arcs] = network.range_kwh[network.network_sessions] / efficiency
-        self._lower[network.total_arc] = self._upper[network.total_arc] = need.sum()
+        # the fixed need arcs already fix the total: leave the total arc free, so that its
+        # bound (the fleet's whole need) does not set the flow tolerance (1e-12 of the largest bound)
+        self._lower[network.total_arc], self._upper[network.total_arc] = 0.0, np.inf
         root = network.limit_node == 0
         self._root_arcs = np.full(problem.n_slots, -1, dtype=np.int64)
         self._root_arcs[network.limit_slot[root]] = network.limit_arcs[root]
         self._node_id = problem.node_ids[0]
+        self._last = None
 
     def _solve(self, root_cost, lower=None, upper=None):
         cost = np.zeros(self._network.tail.size)
@@ -128,7 +131,13 @@ class FlowOracle:
         lower = self._lower if lower is None else lower
         upper = self._upper if upper is None else upper
         supply = np.zeros(self._network.n_nodes)
-        return min_cost_flow(self._network.tail, self._network.head, lower, upper, cost, supply)
+        network = self._network
+        solution = min_cost_flow(
+            network.tail, network.head, lower, upper, cost, supply, warm_start=self._last
+        )
+        if solution.status == "optimal":  # the next question starts from this basis
+            self._last = solution
+        return solution
 
     def _checked(self, solution):
         if solution.status == "infeasible":
