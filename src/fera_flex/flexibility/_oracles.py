@@ -117,7 +117,7 @@ class FlowOracle:
         self._lower[network.need_arcs] = self._upper[network.need_arcs] = need
         self._upper[network.range_arcs] = network.range_kwh[network.network_sessions] / efficiency
         # the fixed need arcs already fix the total: leave the total arc free, so that its
-        # bound (the fleet's whole need) does not set the flow tolerance (1e-12 of the largest bound)
+        # bound (the fleet's whole need) does not set the flow tolerance (1e-12 of the largest)
         self._lower[network.total_arc], self._upper[network.total_arc] = 0.0, np.inf
         root = network.limit_node == 0
         self._root_arcs = np.full(problem.n_slots, -1, dtype=np.int64)
