@@ -301,3 +301,15 @@ def test_bad_arguments_are_named():
         flexibility.contains([np.nan] * 5)
     with pytest.raises(InputError):
         aggregate(small_problem(0), "no such node")
+
+
+def test_contains_accepts_the_sets_own_optimum_on_a_large_fleet():
+    # the whole fleet's need (about 1e5 kWh here) must not set the oracle's flow tolerance
+    problem = random_problem(2000, 24, seed=2)
+    flexibility = aggregate(problem, 0)
+    assert flexibility.method == "flow"
+    profile = flexibility.optimise(np.linspace(0.4, 0.1, 24))
+    assert flexibility.contains(profile, tol_kw=1e-6)
+    shifted = profile.copy()
+    shifted[3] += 1.0  # one kW more in one slot, none less elsewhere: too much energy
+    assert not flexibility.contains(shifted, tol_kw=1e-6)
