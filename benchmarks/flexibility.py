@@ -20,7 +20,10 @@ Rows, T = 96 quarter-hours:
   into per-session power by ``disaggregate``; target <= 1 s at 10,000.
 
 Times are medians of the repeats [s]; values are compared (``rel diff``).
-Offers (box, battery, options) are not implemented yet: no row.
+Last, for each bundled site: the box and option offers of its root over the
+window of slots 32 to 40 (08:00 to 10:00), with how much of the exact
+per-slot up and down flexibility each keeps (``kept_up`` / ``kept_down``)
+and the time to make it. Battery offers are not implemented yet.
 """
 
 from __future__ import annotations
@@ -114,6 +117,20 @@ def disaggregate_row(n, repeats):
     return ("disaggregate", n, seconds, deviation, None, None)
 
 
+def site_offers():
+    """(site, shape, seconds, kept up, kept down) for the bundled sites' root offers."""
+    from fera_flex.flexibility.offers import box_offer, options_offer
+    from fera_flex.scenarios.sites import office_depot, residential_street
+
+    rows = []
+    for make in (office_depot, residential_street):
+        problem = ff.ChargingProblem.from_scenario(make())
+        for maker in (box_offer, options_offer):
+            seconds, offer = timed(lambda m=maker, p=problem: m(p, 0, window=(32, 40)), 1)
+            rows.append((make.__name__, offer.shape, seconds, offer.kept_up, offer.kept_down))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -148,6 +165,10 @@ def main():
             line += f"{lp_s:9.3f} {lp_s / seconds:8.1f}x {diff:9.1e}"
         print(line)
     print("disaggregate 'value' is the largest deviation from the dispatch [kW]")
+    print()
+    print("offers of the bundled sites' roots, slots 32-40 (LP oracle: partial slots, V2G):")
+    for site, shape, seconds, up, down in site_offers():
+        print(f"  {site:<20} {shape:<8} {seconds:6.2f} s  kept up {up:.2f}, down {down:.2f}")
 
 
 if __name__ == "__main__":
