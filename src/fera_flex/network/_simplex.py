@@ -113,12 +113,10 @@ def network_simplex(
     upper[:m] = cap
     price[:m] = cost
 
-    parent = np.empty(n + 1, np.int64)
-    parc = np.empty(n + 1, np.int64)
-    size = np.empty(n + 1, np.int64)
-    last = np.empty(n + 1, np.int64)
-    next_node = np.empty(n + 1, np.int64)
-    prev_node = np.empty(n + 1, np.int64)
+    # the spanning tree: parent, arc to the parent, subtree size, last descendant, preorder thread
+    tree = np.empty((6, n + 1), np.int64)
+    parent, parc, size = tree[0], tree[1], tree[2]
+    last, next_node, prev_node = tree[3], tree[4], tree[5]
     potential = np.zeros(n + 1)
     order = np.empty(n + 1, np.int64)
     for v in range(n):  # artificial arcs: node -> root until a start says otherwise
@@ -128,48 +126,12 @@ def network_simplex(
         price[a] = big_m
     warm = start_tree.size == n and start_state.size == m
     if warm:
+        arcs = (src, dst, upper, price, flow, state)
         warm = _warm_start(
-            n,
-            m,
-            supply,
-            start_tree,
-            start_state,
-            src,
-            dst,
-            upper,
-            price,
-            flow,
-            state,
-            parent,
-            parc,
-            size,
-            last,
-            next_node,
-            prev_node,
-            potential,
-            order,
-            flow_tol,
+            n, m, supply, start_tree, start_state, arcs, tree, potential, order, flow_tol
         )
     if not warm:
-        _cold_start(
-            n,
-            m,
-            supply,
-            src,
-            dst,
-            upper,
-            price,
-            flow,
-            state,
-            parent,
-            parc,
-            size,
-            last,
-            next_node,
-            prev_node,
-            potential,
-            big_m,
-        )
+        _cold_start(n, m, supply, src, dst, upper, price, flow, state, tree, potential, big_m)
 
     # scratch: the path re-rooted by a pivot, and a preorder of the whole tree
     scratch = np.empty((6, n + 1), np.int64)
@@ -348,27 +310,11 @@ def network_simplex(
 
 
 @jit
-def _cold_start(
-    n,
-    m,
-    supply,
-    src,
-    dst,
-    upper,
-    price,
-    flow,
-    state,
-    parent,
-    parc,
-    size,
-    last,
-    next_node,
-    prev_node,
-    potential,
-    big_m,
-):
+def _cold_start(n, m, supply, src, dst, upper, price, flow, state, tree, potential, big_m):
     """Every real arc at its lower bound, every node on its artificial arc to the root."""
     root = n
+    parent, parc, size = tree[0], tree[1], tree[2]
+    last, next_node, prev_node = tree[3], tree[4], tree[5]
     for a in range(m):
         state[a] = _LOWER
         flow[a] = 0.0
@@ -404,30 +350,12 @@ def _cold_start(
 
 
 @jit
-def _warm_start(
-    n,
-    m,
-    supply,
-    start_tree,
-    start_state,
-    src,
-    dst,
-    upper,
-    price,
-    flow,
-    state,
-    parent,
-    parc,
-    size,
-    last,
-    next_node,
-    prev_node,
-    potential,
-    order,
-    flow_tol,
-):
+def _warm_start(n, m, supply, start_tree, start_state, arcs, tree, potential, order, flow_tol):
     """The tree and bounds of a previous basis; False (nothing usable) if it is not one."""
     root = n
+    src, dst, upper, price, flow, state = arcs
+    parent, parc, size = tree[0], tree[1], tree[2]
+    last, next_node, prev_node = tree[3], tree[4], tree[5]
     for a in range(m):
         state[a] = start_state[a]
         flow[a] = 0.0
