@@ -187,6 +187,17 @@ def test_auto_declines_coupled_problems_and_says_why():
     assert "flow: sessions under binding shared limits" in plan.backend_reason
 
 
+def test_auto_takes_flow_for_large_congested_problems(monkeypatch):
+    from fera_flex.scheduling.backends import flow
+
+    monkeypatch.setattr(flow, "AUTO_CONGESTED_SESSIONS", 20)  # the size rule, at test size
+    congested = random_problem(30, seed=1, overload=3.0)
+    assert schedule(congested).backend == "flow"
+    feasible = random_problem(30, seed=1, overload=1.0)  # coupled, every need deliverable
+    assert schedule(feasible).backend == "highs"
+    assert schedule(random_problem(10, seed=1, overload=3.0)).backend == "highs"  # too small
+
+
 @pytest.mark.parametrize(
     ("options", "feature"),
     [

@@ -49,7 +49,7 @@ from fera_flex.errors import InputError
 from fera_flex.scheduling.causes import unmet_causes
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import ChargingPlan, PlanStatus
-from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.problem import ChargingProblem, surely_short
 from fera_flex.scheduling.safety import make_safe
 from fera_flex.scheduling.solver import SolverOptions, SolveStatus, StageResult, choose_backend
 from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
@@ -189,7 +189,7 @@ def _run_stages(problem: ChargingProblem, run, start_power):
         return results[-1].status is SolveStatus.OPTIMAL
 
     feasible = False
-    if not _surely_short(problem, need):
+    if not surely_short(problem, need):
         first = StageGoal.TRACK if tracking else StageGoal.ECONOMIC
         feasible = step(first, needs_met=True, start=start_power)
         if not feasible and results[-1].status is not SolveStatus.INFEASIBLE:
@@ -287,29 +287,6 @@ def _relaxed(value: float, rows: int = 0) -> float:
     tolerance for each of the ``rows`` terms the bound sums.
     """
     return value + STAGE_TOLERANCE * max(1.0, abs(value)) + FEASIBILITY_SLACK * rows
-
-
-def _surely_short(problem: ChargingProblem, need_kwh: NDArray) -> bool:
-    """A necessary condition for delivering every (capped) need fails.
-
-    Per node (and shared EVSE): the needs of the sessions under it exceed the
-    energy its room could carry if the sessions drew all they can in every
-    slot. Cheap (linear), and exact enough to skip a doomed first solve.
-    """
-    dt_h = problem.grid.dt_h
-    power = problem.own_power_max_kw()
-    room = np.minimum(problem.node_loads_kw(power), problem.node_ev_max_kw)
-    carried = room.sum(axis=1) * dt_h
-    needed = problem.node_loads_kw(need_kwh[:, None])[:, 0]
-    if (needed > carried * (1 + 1e-9) + 1e-9).any():
-        return True
-    shared = problem.evse_of_session >= 0
-    if not shared.any():
-        return False
-    evse_room = np.minimum(problem.evse_loads_kw(power), problem.evse_power_max_kw)
-    evse_need = np.zeros(len(problem.evse_ids))
-    np.add.at(evse_need, problem.evse_of_session[shared], need_kwh[shared])
-    return bool((evse_need > evse_room.sum(axis=1) * dt_h * (1 + 1e-9) + 1e-9).any())
 
 
 def _start_power(problem: ChargingProblem, plan: ChargingPlan | None):
