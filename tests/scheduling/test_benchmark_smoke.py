@@ -36,3 +36,17 @@ def test_quick_run_prints_the_tables():
     assert "schedule mix N=1000 T=96 total <= 1.5x cheap" in out
     assert "schedule congested N=1000 T=96 total <= 2x cheap" in out
     assert "schedule congested N=10000 T=96 total <= 2x cheap" in out
+
+
+def test_flow_benchmark_quick_run_prints_its_table():
+    script = BENCHMARK.parent / "flow.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for row in ("congested", "mix", "uncoupled", "replan after new prices"):
+        assert row in result.stdout
