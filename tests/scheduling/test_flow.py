@@ -278,3 +278,23 @@ def test_a_replan_warm_starts_to_the_same_plan():
     assert warm.objective_eur == pytest.approx(cold.objective_eur, rel=1e-9)
     assert int(warm.message.split(", ")[1].split()[0]) < int(cold.message.split(", ")[1].split()[0])
     assert independent.violations(updated, warm.charge_kw, warm.discharge_kw) == []
+
+
+def test_session_energy_prices_are_subgradients():
+    problem = random_problem(40, 48, seed=5, overload=1.0)
+    plan = schedule(problem, method="flow")
+    assert plan.status is PlanStatus.OPTIMAL
+    price = plan.session_energy_price_eur_per_kwh
+    need = problem.energy_min_kwh
+    own = problem.max_deliverable_kwh()
+    candidates = np.flatnonzero((price > 0) & (need + 0.05 < own) & (need > 0.05))
+    assert candidates.size
+    for i in candidates[:3]:
+        for step in (0.01, -0.01):
+            changed = need.copy()
+            changed[i] += step
+            other = schedule(problem.replace(energy_kwh=changed), method="flow")
+            if other.status is not PlanStatus.OPTIMAL:
+                continue
+            # V(need + step) >= V(need) + price * step for a subgradient of the cost in the need
+            assert other.objective_eur >= plan.objective_eur + price[i] * step - 1e-9
