@@ -34,6 +34,7 @@ Tolerance: reduced costs within 1e-9 of the largest cost and flows within
 the plan is then made safe like every backend's.
 """
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -90,11 +91,11 @@ class FlowBackend:
 
     def __init__(self) -> None:
         self._last: _Prepared | None = None
-        self._starts: dict[tuple, FlowSolution] = {}
+        self._starts = _Starts()
 
     def clear_warm_starts(self) -> None:
         """Forget the bases kept for warm starts (e.g. to time a cold solve)."""
-        self._starts = {}
+        self._starts = _Starts()
 
     def __repr__(self) -> str:
         return "FlowBackend()"
@@ -246,8 +247,27 @@ _KEPT_STARTS = 8
 """Bases kept for warm starts (the most recent stages of distinct networks)."""
 
 
+class _Starts:
+    """The most recent bases by key, safe to share between threads that schedule at once."""
+
+    def __init__(self) -> None:
+        self._bases: dict[tuple, FlowSolution] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> FlowSolution | None:
+        with self._lock:
+            return self._bases.get(key)
+
+    def keep(self, key: tuple, solution: FlowSolution) -> None:
+        with self._lock:
+            self._bases.pop(key, None)
+            self._bases[key] = solution
+            while len(self._bases) > _KEPT_STARTS:
+                self._bases.pop(next(iter(self._bases)))
+
+
 def _solve(
-    prepared: _Prepared, stage: Stage, build_s: float, tic: float, starts: dict
+    prepared: _Prepared, stage: Stage, build_s: float, tic: float, starts: "_Starts"
 ) -> StageResult:
     network, problem = prepared.network, prepared.problem
     lower, upper, cost, scale = _stage_arrays(network, problem, stage)
@@ -264,11 +284,8 @@ def _solve(
             warm = _max_energy_basis(network, problem)
         solution = _flow(network, lower, upper, cost, warm)
         if solution.status == "optimal":
-            starts.pop(key, None)
-            starts[key] = solution
-            starts[(network.signature, "last")] = solution
-            while len(starts) > _KEPT_STARTS:
-                starts.pop(next(iter(starts)))
+            starts.keep(key, solution)
+            starts.keep((network.signature, "last"), solution)
     solve_s = time.perf_counter() - tic
     status = _STATUS[solution.status]
     timing = {"build_s": build_s, "solve_s": solve_s, "goal": stage.goal.value}
