@@ -7,9 +7,9 @@ uncoupled rows, which take it minutes at 100,000).
 
 Instances, T = 96 quarter-hours:
 
-* ``congested``: ``random_problem(N, seed=0)`` (all CHEAP, 3-level tree) with
-  the root limit in each slot at a third of the plugged-in ratings (the
-  instance of ``benchmarks/scheduling.py``); stages max_energy, fair, economic;
+* ``congested``: ``benchmarks.scheduling.congested_problem(N, 96)`` (all
+  CHEAP, 3-level tree, the root limit in each slot at a third of the
+  plugged-in ratings); stages max_energy, fair, economic;
 * ``mix``: ``random_problem(N, seed=0, profile_mix=True, overload=2.0)``, a
   CHEAP/FAST/GREEN/REGULAR fleet over congested limits;
 * ``uncoupled``: ``tests.scheduling.test_flow.uncoupled_problem`` sizes of
@@ -38,17 +38,14 @@ from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' uncoupled instance
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # shared benchmark and test instances
+from benchmarks.scheduling import congested_problem
 from tests.scheduling.test_flow import uncoupled_problem
-
-ROOT_SHARE = 1 / 3
 
 
 def congested(n):
-    problem = random_problem(n, 96, seed=0)
-    capacity = problem.node_capacity_kw.copy()
-    capacity[0] = ROOT_SHARE * problem.power_max_kw.sum(axis=0)
-    return problem.replace(node_capacity_kw=capacity)
+    """The congested instance of ``benchmarks/scheduling.py`` at T = 96."""
+    return congested_problem(n, 96)
 
 
 def mix(n):

@@ -202,16 +202,25 @@ class NodeFlexibility:
             bounds.append(array * self._dt_h)
         return self._oracle.within(*bounds)
 
+    def slot_power_range_kw(self, first: int = 0, stop: int | None = None):
+        """Least and most power of each slot ``first <= t < stop`` on its own [kW], twice (W,).
+
+        ``p({t})`` and ``b({t})`` over the slot length.
+        """
+        slots = range(first, self.grid.n if stop is None else stop)
+        least = np.array([self.p([t]) for t in slots], dtype=np.float64) / self._dt_h
+        most = np.array([self.b([t]) for t in slots], dtype=np.float64) / self._dt_h
+        return least, most
+
     def envelope(self) -> FlexibilityEnvelope:
         """The per-slot and cumulative bounds of the set (an outer bound)."""
-        n_slots = self.grid.n
-        single = np.eye(n_slots, dtype=bool)
-        prefix = np.tri(n_slots, dtype=bool)
+        prefix = np.tri(self.grid.n, dtype=bool)
+        least, most = self.slot_power_range_kw()
         return FlexibilityEnvelope(
             node_id=self.node_id,
             grid=self.grid,
-            power_min_kw=np.array([self.p(row) for row in single]) / self._dt_h,
-            power_max_kw=np.array([self.b(row) for row in single]) / self._dt_h,
+            power_min_kw=least,
+            power_max_kw=most,
             energy_min_kwh=np.array([self.p(row) for row in prefix]),
             energy_max_kwh=np.array([self.b(row) for row in prefix]),
         )

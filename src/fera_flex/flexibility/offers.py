@@ -123,7 +123,7 @@ def box_offer(
     flexibility: NodeFlexibility | None = None,
 ) -> NodeOffer:
     """The deliverable box offer of a node (see the module documentation)."""
-    flexibility, baseline, first, stop = _setting(problem, node, plan, window, flexibility)
+    flexibility, _, baseline, first, stop = _setting(problem, node, plan, window, flexibility)
     inside = slice(first, stop)
     room_up, room_down = _rooms(flexibility, baseline, first, stop)
     free = np.full(problem.n_slots, np.inf)
@@ -162,7 +162,9 @@ def options_offer(
     flexibility: NodeFlexibility | None = None,
 ) -> NodeOffer:
     """Up to four deliverable alternative profiles of a node, priced against the baseline."""
-    flexibility, baseline, first, stop = _setting(problem, node, plan, window, flexibility)
+    flexibility, base_plan, baseline, first, stop = _setting(
+        problem, node, plan, window, flexibility
+    )
     inside = slice(first, stop)
     n_slots = problem.n_slots
     ramp = np.zeros(n_slots)
@@ -174,7 +176,6 @@ def options_offer(
         profile = flexibility.optimise(price)[inside]
         if not any(np.allclose(profile, known, atol=1e-6) for known in candidates):
             candidates.append(profile)
-    base_plan = plan if plan is not None else schedule(problem)
     grid = _window_grid(problem, first, stop)
     costs = []
     for k, profile in enumerate(candidates):
@@ -233,7 +234,7 @@ def flexibility_offers(
 
 
 def _setting(problem, node, plan, window, flexibility):
-    """The node's set, its baseline load (T,) [kW] and the window's slots."""
+    """The node's set, the baseline plan, its node load (T,) [kW] and the window's slots."""
     flexibility = flexibility if flexibility is not None else aggregate(problem, node)
     if plan is None:
         plan = schedule(problem)
@@ -250,20 +251,19 @@ def _setting(problem, node, plan, window, flexibility):
         raise InputError(
             "offer", "window", window, f"must satisfy 0 <= first < stop <= {problem.n_slots}"
         )
-    return flexibility, baseline, int(first), int(stop)
+    return flexibility, plan, baseline, int(first), int(stop)
 
 
 def _rooms(flexibility: NodeFlexibility, baseline: NDArray, first: int, stop: int):
     """Each window slot's own up and down room around the baseline [kW], (T,) twice (0 outside).
 
-    ``b({t})`` and ``p({t})`` of the slot alone, over its length: the exact
-    per-slot extremes an offer's kept fractions are measured against.
+    The set's per-slot extremes ``b({t})`` / ``p({t})`` over the slot length,
+    which an offer's kept fractions are measured against.
     """
-    dt_h = flexibility.grid.dt_h
+    least, most = flexibility.slot_power_range_kw(first, stop)
     up, down = np.zeros(baseline.size), np.zeros(baseline.size)
-    for t in range(first, stop):
-        up[t] = max(flexibility.b([t]) / dt_h - baseline[t], 0.0)
-        down[t] = max(baseline[t] - flexibility.p([t]) / dt_h, 0.0)
+    up[first:stop] = np.maximum(most - baseline[first:stop], 0.0)
+    down[first:stop] = np.maximum(baseline[first:stop] - least, 0.0)
     return up, down
 
 
