@@ -110,12 +110,8 @@ class FlowOracle:
     def __init__(self, problem: ChargingProblem) -> None:
         network = ChargingNetwork.of(problem, ObjectiveOptions(), root_slots=True)
         self._network = network
-        efficiency = problem.charge_efficiency[network.network_sessions]
-        need = network.need_kwh[network.network_sessions] / efficiency
-        self._lower = np.zeros(network.tail.size)
-        self._upper = network.upper.copy()
-        self._lower[network.need_arcs] = self._upper[network.need_arcs] = need
-        self._upper[network.range_arcs] = network.range_kwh[network.network_sessions] / efficiency
+        every_need = Stage(StageGoal.ECONOMIC, needs_met=True)
+        self._lower, self._upper, _, _ = network.stage_arrays(problem, every_need)
         # the fixed need arcs already fix the total: leave the total arc free, so that its
         # bound (the fleet's whole need) does not set the flow tolerance (1e-12 of the largest)
         self._lower[network.total_arc], self._upper[network.total_arc] = 0.0, np.inf

@@ -47,7 +47,7 @@ from fera_flex.scheduling.objective import (
     money_unit_eur_per_kwh,
 )
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.standard_form import capped_energy_range
+from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
 
 __all__ = ["ChargingNetwork"]
 
@@ -121,6 +121,39 @@ class ChargingNetwork:
     def signature(self) -> int:
         """A hash of the arcs: equal for networks a basis can be carried between."""
         return _signature(self)
+
+    def stage_arrays(self, problem: ChargingProblem, stage: Stage):
+        """Lower and upper bounds and costs of every arc for one stage; the cost scale.
+
+        Every need fixed (``needs_met``) or bounded below by a largest relative
+        shortfall, a total-shortfall bound on the ``S -> N`` arc, cost -1 per
+        kWh on the need arcs (MAX_ENERGY) or the charging costs divided by the
+        cost scale (ECONOMIC); the other goals have no arc costs.
+        """
+        sessions = self.network_sessions
+        efficiency = problem.charge_efficiency[sessions]
+        need = self.need_kwh[sessions] / efficiency
+        lower = np.zeros(self.tail.size)
+        upper = self.upper.copy()
+        cost = np.zeros(self.tail.size)
+        upper[self.need_arcs] = need
+        upper[self.range_arcs] = self.range_kwh[sessions] / efficiency
+        upper[self.total_arc] = need.sum()
+        if stage.needs_met:
+            lower[self.need_arcs] = need
+        elif stage.max_relative_shortfall is not None:
+            lower[self.need_arcs] = (1.0 - min(max(stage.max_relative_shortfall, 0.0), 1.0)) * need
+        if stage.total_unmet_kwh is not None and sessions.size:
+            least = (self.need_kwh[sessions].sum() - stage.total_unmet_kwh) / efficiency[0]
+            lower[self.total_arc] = min(max(least, 0.0), upper[self.total_arc])
+        scale = 1.0
+        if stage.goal is StageGoal.MAX_ENERGY:
+            cost[self.need_arcs] = -efficiency
+        elif stage.goal is StageGoal.ECONOMIC:
+            scale = float(np.max(np.abs(self.economic_cost), initial=0.0))
+            scale = scale if 0 < scale < np.inf else 1.0
+            cost = self.economic_cost / scale
+        return lower, upper, cost, scale
 
     @classmethod
     def of(

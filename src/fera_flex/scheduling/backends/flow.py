@@ -210,34 +210,6 @@ class FlowBackend:
         return prepared
 
 
-def _stage_arrays(network: ChargingNetwork, problem: ChargingProblem, stage: Stage):
-    """Lower and upper bounds and costs of every arc for one stage; the cost scale."""
-    sessions = network.network_sessions
-    efficiency = problem.charge_efficiency[sessions]
-    need = network.need_kwh[sessions] / efficiency
-    lower = np.zeros(network.tail.size)
-    upper = network.upper.copy()
-    cost = np.zeros(network.tail.size)
-    upper[network.need_arcs] = need
-    upper[network.range_arcs] = network.range_kwh[sessions] / efficiency
-    upper[network.total_arc] = need.sum()
-    if stage.needs_met:
-        lower[network.need_arcs] = need
-    elif stage.max_relative_shortfall is not None:
-        lower[network.need_arcs] = (1.0 - min(max(stage.max_relative_shortfall, 0.0), 1.0)) * need
-    if stage.total_unmet_kwh is not None and sessions.size:
-        least = (network.need_kwh[sessions].sum() - stage.total_unmet_kwh) / efficiency[0]
-        lower[network.total_arc] = min(max(least, 0.0), upper[network.total_arc])
-    scale = 1.0
-    if stage.goal is StageGoal.MAX_ENERGY:
-        cost[network.need_arcs] = -efficiency
-    elif stage.goal is StageGoal.ECONOMIC:
-        scale = float(np.max(np.abs(network.economic_cost), initial=0.0))
-        scale = scale if 0 < scale < np.inf else 1.0
-        cost = network.economic_cost / scale
-    return lower, upper, cost, scale
-
-
 def _flow(network: ChargingNetwork, lower, upper, cost, warm=None) -> FlowSolution:
     supply = np.zeros(network.n_nodes)
     return min_cost_flow(network.tail, network.head, lower, upper, cost, supply, warm_start=warm)
@@ -270,7 +242,7 @@ def _solve(
     prepared: _Prepared, stage: Stage, build_s: float, tic: float, starts: "_Starts"
 ) -> StageResult:
     network, problem = prepared.network, prepared.problem
-    lower, upper, cost, scale = _stage_arrays(network, problem, stage)
+    lower, upper, cost, scale = network.stage_arrays(problem, stage)
     if stage.goal is StageGoal.FAIR:
         solution = _fair(network, problem, stage, lower, upper)
     else:
@@ -327,7 +299,7 @@ def _max_energy_basis(network: ChargingNetwork, problem: ChargingProblem) -> Flo
     It has no lower bounds, so it is cheap from a cold start, and when all
     needs can be met it already meets them.
     """
-    lower, upper, cost, _ = _stage_arrays(network, problem, Stage(StageGoal.MAX_ENERGY))
+    lower, upper, cost, _ = network.stage_arrays(problem, Stage(StageGoal.MAX_ENERGY))
     return _flow(network, lower, upper, cost)
 
 
