@@ -65,6 +65,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility._oracles import BoxOracle, FlowOracle, LPOracle
+from fera_flex.scheduling.charging_network import binding_limits, non_flow_feature
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import capped_energy_range
 from fera_flex.timeseries import TimeGrid
@@ -261,36 +262,17 @@ def aggregate(problem: ChargingProblem, node: int | str) -> NodeFlexibility:
 
 def _lp_feature(problem: ChargingProblem) -> str | None:
     """The first feature that takes the set outside the g-polymatroids, or None."""
-    partial = (problem.power_max_kw > 0) & (problem.presence < 1)
-    features = (
-        (
-            partial.any(),
-            "partial-slot presence (a slot's energy weight below 1: not the node's kW x slot)",
-        ),
-        ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
-        ((problem.power_min_kw > 0).any(), "minimum charging rates"),
-        (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),
-        (np.isfinite(problem.curve_a_kw).any(), "power curves"),
-        ((problem.node_ev_min_kw > 0).any(), "node lower bounds above 0 kW"),
-    )
-    for present, feature in features:
-        if present:
-            return f"{feature}: not a g-polymatroid"
-    return None
+    feature = non_flow_feature(problem)
+    if ((problem.power_max_kw > 0) & (problem.presence < 1)).any():
+        feature = "partial-slot presence (a slot's energy weight below 1: not the node's kW x slot)"
+    return None if feature is None else f"{feature}: not a g-polymatroid"
 
 
 def _limits_can_bind(problem: ChargingProblem) -> bool:
-    power = problem.power_max_kw
-    if (problem.node_loads_kw(power) > problem.node_ev_max_kw).any():
-        return True
-    shared = problem.evse_of_session >= 0
-    return bool(shared.any() and (problem.evse_loads_kw(power) > problem.evse_power_max_kw).any())
+    node_binds, evse_binds = binding_limits(problem)
+    return bool(node_binds.any() or evse_binds.any())
 
 
 def _upstream_binds(problem: ChargingProblem, node: int) -> bool:
     above = problem.ancestors()[node, 1:]
-    above = above[above >= 0]
-    if above.size == 0:
-        return False
-    loads = problem.node_loads_kw(problem.power_max_kw)[above]
-    return bool((loads > problem.node_ev_max_kw[above]).any())
+    return bool(binding_limits(problem)[0][above[above >= 0]].any())

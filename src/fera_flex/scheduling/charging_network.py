@@ -49,7 +49,7 @@ from fera_flex.scheduling.objective import (
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
 
-__all__ = ["ChargingNetwork"]
+__all__ = ["ChargingNetwork", "binding_limits", "non_flow_feature"]
 
 SOURCE, HUB, SINK = 0, 1, 2
 _FIXED_NODES = 3
@@ -168,16 +168,11 @@ class ChargingNetwork:
         need, top = capped_energy_range(problem)
         unit = money_unit_eur_per_kwh(problem, options)
         segments = charge_segments(problem, options, unit, need)
-        n_slots = problem.n_slots
         dt_h = problem.grid.dt_h
-        power = problem.power_max_kw
-        node_binds = problem.node_loads_kw(power) > problem.node_ev_max_kw
+        node_binds, evse_binds = binding_limits(problem)
         if root_slots:
             node_binds[problem.node_parent < 0] = True
-        evse_binds = np.zeros((len(problem.evse_ids), n_slots), dtype=bool)
         shared = problem.evse_of_session >= 0
-        if shared.any():
-            evse_binds = problem.evse_loads_kw(power) > problem.evse_power_max_kw
         ancestors = problem.ancestors()
 
         def first_binding(start_node, slot):
@@ -294,6 +289,32 @@ class ChargingNetwork:
             unit_eur_per_kwh=unit,
             refusal=refusal,
         )
+
+
+def binding_limits(problem: ChargingProblem) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Where a limit can bind: (node, slot) (m, T) and (shared EVSE, slot).
+
+    A limit can bind where the sessions below it could draw more than its
+    room if each drew its own power limit.
+    """
+    power = problem.power_max_kw
+    node_binds = problem.node_loads_kw(power) > problem.node_ev_max_kw
+    evse_binds = np.zeros((len(problem.evse_ids), problem.n_slots), dtype=bool)
+    if (problem.evse_of_session >= 0).any():
+        evse_binds = problem.evse_loads_kw(power) > problem.evse_power_max_kw
+    return node_binds, evse_binds
+
+
+def non_flow_feature(problem: ChargingProblem) -> str | None:
+    """The first feature of a problem that no flow network can pose, or None."""
+    features = (
+        ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
+        ((problem.power_min_kw > 0).any(), "minimum charging rates (a MILP)"),
+        (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),
+        (np.isfinite(problem.curve_a_kw).any(), "power curves (battery-level rows)"),
+        ((problem.node_ev_min_kw > 0).any(), "node lower bounds above 0 kW"),
+    )
+    return next((feature for present, feature in features if present), None)
 
 
 def _signature(network: "ChargingNetwork") -> int:

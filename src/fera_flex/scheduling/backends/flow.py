@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.network import FlowSolution, min_cost_flow
-from fera_flex.scheduling.charging_network import ChargingNetwork
+from fera_flex.scheduling.charging_network import ChargingNetwork, non_flow_feature
 from fera_flex.scheduling.greedy import fill_cheapest
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem, surely_short
@@ -110,24 +110,14 @@ class FlowBackend:
         """None when the problem is an exact min-cost flow, else the feature that is not."""
         if backend_args:
             return f"takes no {', '.join(sorted(backend_args))}: custom terms need method='cvxpy'"
-        features = (
-            ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
-            ((problem.power_min_kw > 0).any(), "minimum charging rates (a MILP)"),
-            (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),
-            (np.isfinite(problem.curve_a_kw).any(), "power curves (battery-level rows)"),
-            (bool(objective.node_peak_costs), "node peak costs"),
-            (
-                (
-                    np.isfinite(problem.node_target_min_kw)
-                    | np.isfinite(problem.node_target_max_kw)
-                ).any(),
-                "node target bands",
-            ),
-            ((problem.node_ev_min_kw > 0).any(), "node lower bounds above 0 kW"),
-        )
-        for present, feature in features:
-            if present:
-                return f"{feature} (not a min-cost flow)"
+        targets = np.isfinite(problem.node_target_min_kw) | np.isfinite(problem.node_target_max_kw)
+        feature = non_flow_feature(problem)
+        if feature is None and objective.node_peak_costs:
+            feature = "node peak costs"
+        if feature is None and targets.any():
+            feature = "node target bands"
+        if feature is not None:
+            return f"{feature} (not a min-cost flow)"
         return self._prepare(problem, objective).network.refusal
 
     def auto_refusal(self, problem: ChargingProblem, objective: ObjectiveOptions) -> str | None:
