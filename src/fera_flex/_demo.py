@@ -1,16 +1,22 @@
-"""``fera-flex demo``: load example data, schedule it and print a readable summary.
+"""``fera-flex demo``: load example data, schedule it, offer and dispatch its flexibility.
 
 Each path is a scenario JSON file (see ``docs/scenario.md``) or an OCPI site
 folder holding ``locations.json`` (array of Locations), ``sessions.json``
 (array of Sessions) and ``charging_preferences.json`` (object: Session id to
 ChargingPreferences). Every reference is checked and all broken ones are
-reported together.
+reported together. Each scenario is planned and verified, its root node's
+flexibility around the peak is offered and dispatched
+(:func:`flexibility_demo`), and, given a folder, the offer, the dispatch,
+the OCPP requests that deliver it and pictures are written there.
 """
 
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from fera_flex._time import from_epoch_s
@@ -20,6 +26,8 @@ from fera_flex.models.scenario import Scenario, session_reference_problems
 
 __all__ = [
     "OcpiSite",
+    "bundled_examples",
+    "flexibility_demo",
     "load_site",
     "run_demo",
     "summarise",
@@ -187,14 +195,14 @@ def summarise_scenario(scenario: Scenario) -> list[str]:
     return lines
 
 
-def summarise_plan(scenario: Scenario) -> list[str]:
-    """Schedule a scenario, verify the plan, and describe the result."""
+def summarise_plan(scenario: Scenario, problem: Any = None, plan: Any = None) -> list[str]:
+    """Describe the plan of a scenario (scheduled and verified here unless given)."""
     from fera_flex.scheduling.problem import ChargingProblem
     from fera_flex.scheduling.schedule import schedule
     from fera_flex.scheduling.verify import verify_plan
 
-    problem = ChargingProblem.from_scenario(scenario)
-    plan = schedule(problem)
+    problem = ChargingProblem.from_scenario(scenario) if problem is None else problem
+    plan = schedule(problem) if plan is None else plan
     violations = verify_plan(problem, plan)
     root = problem.node_order[0]
     load = plan.node_load_kw[root]
@@ -226,8 +234,128 @@ def _capacity_text(capacity: object) -> str:
     return f"{values.min():.0f}..{values.max():.0f} kW over time"
 
 
-def run_demo(paths: list[str | Path], out: TextIO) -> int:
-    """Load each path and print its summary; return the exit code.
+def flexibility_demo(
+    scenario: Scenario, problem: Any, plan: Any, folder: Path | None = None
+) -> list[str]:
+    """Offer the root node's flexibility around its peak, dispatch it, and describe both.
+
+    The offer is the root's deliverable box over the two hours around its
+    planned peak; the dispatch activates all of its downward room (or, when
+    it has none, its upward room). With a ``folder``, the offer, the
+    dispatch, the OCPI/OCPP profiles that deliver it and three pictures are
+    written there.
+    """
+    from fera_flex._cli_offers import OFFER_FORMATS, offer_id
+    from fera_flex._cli_plan import plan_summary, write_plan
+    from fera_flex.flexibility import box_offer, disaggregate, dispatch_deviation_kw
+    from fera_flex.models.fera import FlexibilityDispatch
+    from fera_flex.plot import scenario_time_zone
+    from fera_flex.scheduling.verify import verify_plan
+
+    zone = scenario_time_zone(scenario)
+    root = int(problem.node_order[0])
+    n_slots = problem.n_slots
+    width = min(n_slots, max(1, round(2 * 3600 / problem.grid.step_s)))
+    peak = int(plan.node_load_kw[root].argmax())
+    first = min(max(peak - width // 2, 0), n_slots - width)
+    offer = box_offer(problem, root, plan, window=(first, first + width))
+    identifier = offer_id(scenario, offer)
+    down = bool((offer.power_min_kw < offer.baseline_kw - 1e-9).any())
+    target = offer.power_min_kw if down else offer.power_max_kw
+    dispatch = FlexibilityDispatch(
+        id=f"{scenario.name}/demo-dispatch",
+        node_id=offer.node_id,
+        offer_id=identifier,
+        start=offer.grid.start,
+        step_s=offer.grid.step_s,
+        power_kw=target.tolist(),
+    )
+    followed = disaggregate(problem, dispatch)
+    gap_kw = float(np.abs(dispatch_deviation_kw(followed)).max())
+    violations = verify_plan(followed.problem, followed)
+    dt_h = problem.grid.dt_h
+    span = f"{offer.grid.start.astimezone(zone):%H:%M}-{offer.grid.end.astimezone(zone):%H:%M}"
+    lines = [
+        f"  offer (box, deliverable) for {offer.node_id!r} {span} ({zone}): baseline "
+        f"{offer.baseline_kw.sum() * dt_h:.1f} kWh, room down to {offer.power_min_kw.min():.1f} "
+        f"and up to {offer.power_max_kw.max():.1f} kW; keeps {100 * offer.kept_down:.0f}% of "
+        f"the exact room down and {100 * offer.kept_up:.0f}% up",
+        f"  dispatch ({'down' if down else 'up'}): {offer.node_id!r} draws "
+        f"{target.sum() * dt_h:.1f} kWh in the window instead of "
+        f"{offer.baseline_kw.sum() * dt_h:.1f}; followed within {gap_kw:.1g} kW, "
+        f"{followed.delivered_kwh.sum():.1f} kWh delivered in all, "
+        f"limit violations: {len(violations)}",
+    ]
+    if folder is None:
+        return lines
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", scenario.name)
+    native = OFFER_FORMATS["native"]
+    (folder / f"{stem}-offer.json").write_text(
+        native.write([(identifier, offer)], scenario), encoding="utf-8"
+    )
+    dispatch_path = folder / f"{stem}-dispatch.json"
+    dispatch_path.write_text(dispatch.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    summary = plan_summary(scenario, followed, violations, zone)
+    written = write_plan(folder / f"{stem}-dispatched", scenario, followed, summary)
+    requests = sum(
+        len(json.loads(path.read_text(encoding="utf-8")))
+        for path in written
+        if path.parent.parent.name == "ocpp"
+    )
+    pictures = _demo_pictures(plan, offer, dispatch, followed, folder / stem, zone)
+    lines += [
+        f"  wrote {folder / (stem + '-offer.json')}, {dispatch_path.name} and the "
+        f"{requests} OCPP SetChargingProfileRequests that deliver it "
+        f"({folder / (stem + '-dispatched')})",
+        "  pictures: " + ", ".join(str(path) for path in pictures),
+    ]
+    return lines
+
+
+def _demo_pictures(plan, offer, dispatch, followed, stem: Path, zone) -> list[Path]:
+    from fera_flex.plot import flexibility_band, session_gantt, site_plan
+
+    paths = [Path(f"{stem}-{name}.png") for name in ("site", "sessions", "flexibility")]
+    site_plan(plan, tz=zone, path=paths[0])
+    session_gantt(plan, tz=zone, path=paths[1])
+    flexibility_band(
+        plan,
+        offer.node_id,
+        offer=offer,
+        dispatch=dispatch,
+        followed=followed,
+        tz=zone,
+        path=paths[2],
+    )
+    return paths
+
+
+def bundled_examples() -> list[Path]:
+    """The example site folder and scenarios shipped in the repository's ``examples``.
+
+    Raises
+    ------
+    InputError
+        When fera_flex runs from an installation without them.
+    """
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    site, scenarios = examples / "ocpi_site", examples / "scenarios"
+    if not site.is_dir() or not scenarios.is_dir():
+        raise InputError(
+            "fera-flex demo", "paths", str(examples), "no bundled examples here: name the files"
+        )
+    return [site, *sorted(scenarios.glob("*.json"))]
+
+
+def run_demo(
+    paths: list[str | Path],
+    out: TextIO,
+    folder: Path | None = None,
+    progress: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Load each path and print its summary; for a scenario also an offer and a dispatch.
 
     Parameters
     ----------
@@ -235,24 +363,42 @@ def run_demo(paths: list[str | Path], out: TextIO) -> int:
         Scenario JSON files and/or OCPI site folders (see :func:`load_site`).
     out : text stream
         Where the summaries are written.
+    folder : Path, optional
+        Where the offers, dispatches, profiles and pictures are written (see
+        :func:`flexibility_demo`); nothing is written without it.
+    progress : text stream, optional
+        Where a progress bar is drawn (when it is a terminal).
+    err : text stream, optional
+        Where errors are written; ``out`` when omitted.
 
     Returns
     -------
     int
         0 on success, 1 when some data is invalid (the error is printed).
     """
+    from fera_flex._cli_progress import Progress
+    from fera_flex.scheduling.problem import ChargingProblem
+    from fera_flex.scheduling.schedule import schedule
+
+    err = out if err is None else err
+    paths = [Path(path) for path in paths]
     status = 0
-    for path in map(Path, paths):
-        try:
-            if path.is_file():
-                scenario = Scenario.load(path)
-                lines = summarise_scenario(scenario) + summarise_plan(scenario)
-            else:
-                lines = summarise(load_site(path))
-        except (FeraFlexError, ValidationError) as err:
-            print(f"error in {path}: {err}", file=out)
-            status = 1
-            continue
-        print("\n".join(lines), file=out)
-        print(file=out)
+    with Progress(len(paths), "demo", progress if progress is not None else io.StringIO()) as bar:
+        for path in paths:
+            bar.advance(path.name)
+            try:
+                if path.is_file():
+                    scenario = Scenario.load(path)
+                    problem = ChargingProblem.from_scenario(scenario)
+                    plan = schedule(problem)
+                    lines = summarise_scenario(scenario) + summarise_plan(scenario, problem, plan)
+                    lines += flexibility_demo(scenario, problem, plan, folder)
+                else:
+                    lines = summarise(load_site(path))
+            except (FeraFlexError, ValidationError) as error:
+                print(f"error in {path}: {error}", file=err)
+                status = 1
+                continue
+            print("\n".join(lines), file=out)
+            print(file=out)
     return status
