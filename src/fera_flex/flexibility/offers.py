@@ -1,4 +1,4 @@
-"""Deliverable flexibility offers per node: boxes and discrete options, inside the exact set.
+"""Deliverable flexibility offers per node: boxes, batteries and discrete options.
 
 An offer covers a **window** of slots (``window=(first_slot, stop_slot)``,
 by default the whole horizon): an activation fixes the node's load inside
@@ -25,9 +25,15 @@ Each offer reports how much of the exact per-slot flexibility it keeps
 (``kept_up`` / ``kept_down``: its up and down energy over the window as a
 fraction of the set's per-slot extremes ``b({t})`` / ``p({t})``).
 
-Offers are for one node on its own subtree; limits above the node that
-other nodes share are not allocated between them yet (see
-``NodeFlexibility.upstream_limits``).
+A box of a set that is not a g-polymatroid (partial slots, phase limits,
+see ``NodeFlexibility.exact``) cannot be proved by the dominance test; it
+is then made deliverable by construction, with the witness of
+:mod:`fera_flex.flexibility.battery`. A **battery** offer (a power band and
+a cumulative-energy band) is made there too.
+
+Limits above a node that other nodes share are allocated between the nodes
+offering at the same time (``rivals``; :func:`flexibility_offers` does it
+for every offer it makes): see :mod:`fera_flex.flexibility.sharing`.
 
 Examples
 --------
@@ -38,81 +44,31 @@ Examples
 ('box', 4, True)
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import numpy as np
-from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.flexibility.aggregate import NodeFlexibility, aggregate
+from fera_flex.flexibility.battery import battery_offer, witness_box_kw
 from fera_flex.flexibility.disaggregate import disaggregate
-from fera_flex.models.fera import FlexibilityDispatch, FlexibilityOffer
+from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
+from fera_flex.models.fera import FlexibilityDispatch
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
-from fera_flex.timeseries import TimeGrid
 
-__all__ = ["BISECTION_STEPS", "NodeOffer", "box_offer", "flexibility_offers", "options_offer"]
+__all__ = [
+    "BISECTION_STEPS",
+    "NodeOffer",
+    "battery_offer",
+    "box_offer",
+    "flexibility_offers",
+    "options_offer",
+]
 
 BISECTION_STEPS = 24
 """Halvings of the box's widening fraction (it is found to within 2**-24 of its largest value)."""
-
-
-@dataclass(frozen=True)
-class NodeOffer:
-    """A deliverable offer of one node over a window.
-
-    Attributes
-    ----------
-    node_id : str
-    grid : TimeGrid
-        The window's slots.
-    window : (int, int)
-        First and stop slot of the window in the problem's grid.
-    shape : str
-        ``"box"`` or ``"options"``.
-    baseline_kw, power_min_kw, power_max_kw : ndarray (W,)
-        The planned node load and the offer's range per slot [kW] (for
-        options: the range the options span).
-    options_kw : ndarray (k, W) or None
-        The alternative profiles of an options offer.
-    option_cost_eur : ndarray (k,) or None
-        Each option's opportunity cost against the baseline [EUR].
-    kept_up, kept_down : float
-        Up and down energy of the offer as fractions of the exact per-slot
-        extremes over the window (1 when there is no room at all).
-    """
-
-    node_id: str
-    grid: TimeGrid
-    window: tuple[int, int]
-    shape: str
-    baseline_kw: NDArray[np.float64]
-    power_min_kw: NDArray[np.float64]
-    power_max_kw: NDArray[np.float64]
-    kept_up: float
-    kept_down: float
-    options_kw: NDArray[np.float64] | None = None
-    option_cost_eur: NDArray[np.float64] | None = None
-
-    def to_fera(self, offer_id: str) -> FlexibilityOffer:
-        """The offer as a FERA :class:`~fera_flex.models.fera.FlexibilityOffer`."""
-        options = None if self.options_kw is None else self.options_kw.tolist()
-        return FlexibilityOffer(
-            id=offer_id,
-            node_id=self.node_id,
-            start=self.grid.start,
-            step_s=self.grid.step_s,
-            shape=self.shape,
-            baseline_kw=self.baseline_kw.tolist(),
-            power_min_kw=self.power_min_kw.tolist(),
-            power_max_kw=self.power_max_kw.tolist(),
-            options_kw=options,
-            option_prices=None if self.option_cost_eur is None else self.option_cost_eur.tolist(),
-            currency=None if self.option_cost_eur is None else "EUR",
-        )
 
 
 def box_offer(
@@ -120,27 +76,27 @@ def box_offer(
     node: int | str,
     plan: ChargingPlan | None = None,
     window: tuple[int, int] | None = None,
-    flexibility: NodeFlexibility | None = None,
+    rivals: Sequence[int | str] = (),
 ) -> NodeOffer:
-    """The deliverable box offer of a node (see the module documentation)."""
-    flexibility, _, baseline, first, stop = _setting(problem, node, plan, window, flexibility)
+    """The deliverable box offer of a node (see the module documentation).
+
+    ``rivals`` are the other nodes offering at the same time (their shares of
+    the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
+    """
+    problem, flexibility, plan, baseline, first, stop = _setting(
+        problem, node, plan, window, rivals
+    )
     inside = slice(first, stop)
     room_up, room_down = _rooms(flexibility, baseline, first, stop)
-    free = np.full(problem.n_slots, np.inf)
-
-    def up_ok(fraction):
-        lower = np.full(problem.n_slots, -np.inf)
-        lower[inside] = (baseline + fraction * room_up)[inside]
-        return flexibility.within(lower, free)
-
-    def down_ok(fraction):
-        upper = free.copy()
-        upper[inside] = (baseline - fraction * room_down)[inside]
-        return flexibility.within(-free, upper)
-
-    up, down = _largest(up_ok), _largest(down_ok)
-    high = (baseline + up * room_up)[inside]
-    low = (baseline - down * room_down)[inside]
+    if flexibility.exact:
+        up, down = _dominance_fractions(flexibility, baseline, inside, room_up, room_down)
+        high = (baseline + up * room_up)[inside]
+        low = (baseline - down * room_down)[inside]
+    else:
+        index = problem.node_index(node)
+        rooms = (room_up[inside], room_down[inside])
+        up_kw, down_kw = witness_box_kw(problem, plan, index, (first, stop), rooms)
+        high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
     return NodeOffer(
         node_id=flexibility.node_id,
         grid=_window_grid(problem, first, stop),
@@ -159,12 +115,14 @@ def options_offer(
     node: int | str,
     plan: ChargingPlan | None = None,
     window: tuple[int, int] | None = None,
-    flexibility: NodeFlexibility | None = None,
+    rivals: Sequence[int | str] = (),
 ) -> NodeOffer:
-    """Up to four deliverable alternative profiles of a node, priced against the baseline."""
-    flexibility, base_plan, baseline, first, stop = _setting(
-        problem, node, plan, window, flexibility
-    )
+    """Up to four deliverable alternative profiles of a node, priced against the baseline.
+
+    ``rivals`` as for :func:`box_offer`; the prices are those of the whole
+    problem (each option followed by :func:`disaggregate` against the baseline).
+    """
+    _, flexibility, base_plan, baseline, first, stop = _setting(problem, node, plan, window, rivals)
     inside = slice(first, stop)
     n_slots = problem.n_slots
     ramp = np.zeros(n_slots)
@@ -209,10 +167,16 @@ def flexibility_offers(
     problem: ChargingProblem,
     plan: ChargingPlan | None = None,
     nodes: Sequence[int | str] | None = None,
+    resolution: timedelta | int | Mapping[int | str, timedelta | int] | None = None,
     shape: str = "box",
     window: tuple[int, int] | None = None,
 ) -> list[NodeOffer]:
-    """One deliverable offer per node (default: every node with sessions under it).
+    """One deliverable offer per node, jointly deliverable across nodes.
+
+    Every upstream limit's headroom is shared between the offering nodes
+    under it first (:mod:`fera_flex.flexibility.sharing`), so any
+    combination of activations of nodes of which none is under another can
+    be delivered at once.
 
     Parameters
     ----------
@@ -220,51 +184,58 @@ def flexibility_offers(
     plan : ChargingPlan, optional
         The baseline; ``schedule(problem)`` when not given.
     nodes : sequence of node ids or indices, optional
-    shape : {"box", "options"}
+        Default: every node with sessions under it.
+    resolution : timedelta or seconds, or a mapping node -> that, optional
+        The ISP length of the offers (of each node), a whole multiple of the
+        slot length (:meth:`NodeOffer.resampled`); default the slot length.
+    shape : {"box", "battery", "options"}
     window : (first_slot, stop_slot), optional
         The slots the offers cover (default the whole horizon).
     """
-    makers = {"box": box_offer, "options": options_offer}
+    makers = {"battery": battery_offer, "box": box_offer, "options": options_offer}
     if shape not in makers:
         raise InputError("flexibility_offers", "shape", shape, f"must be one of {sorted(makers)}")
     plan = plan if plan is not None else schedule(problem)
     if nodes is None:
         nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
-    return [makers[shape](problem, node, plan, window) for node in nodes]
+    indices = [problem.node_index(node) for node in nodes]
+    steps = _resolutions(problem, indices, resolution)
+    offers = []
+    for index, step in zip(indices, steps, strict=True):
+        rivals = [other for other in indices if other != index]
+        offer = makers[shape](problem, index, plan, window, rivals)
+        offers.append(offer if step is None else offer.resampled(step))
+    return offers
 
 
-def _setting(problem, node, plan, window, flexibility):
-    """The node's set, the baseline plan, its node load (T,) [kW] and the window's slots."""
-    flexibility = flexibility if flexibility is not None else aggregate(problem, node)
-    if plan is None:
-        plan = schedule(problem)
-    if not isinstance(plan, ChargingPlan) or plan.problem.grid != problem.grid:
-        raise InputError(
-            "offer", "plan", type(plan).__name__, "must be a plan on the problem's grid"
-        )
-    index = problem.node_index(node)
-    baseline = problem.node_loads_kw(plan.charge_kw - plan.discharge_kw)[index]
-    first, stop = (0, problem.n_slots) if window is None else window
-    if not (isinstance(first, (int, np.integer)) and isinstance(stop, (int, np.integer))):
-        raise InputError("offer", "window", window, "must be (first_slot, stop_slot) integers")
-    if not 0 <= first < stop <= problem.n_slots:
-        raise InputError(
-            "offer", "window", window, f"must satisfy 0 <= first < stop <= {problem.n_slots}"
-        )
-    return flexibility, plan, baseline, int(first), int(stop)
+def _resolutions(problem: ChargingProblem, indices: list[int], resolution) -> list:
+    """The ISP length asked for each offering node (None: the slot length)."""
+    if not isinstance(resolution, Mapping):
+        return [resolution] * len(indices)
+    asked = {problem.node_index(node): step for node, step in resolution.items()}
+    unknown = set(asked) - set(indices)
+    if unknown:
+        names = sorted(problem.node_ids[k] for k in unknown)
+        raise InputError("flexibility_offers", "resolution", names, "names nodes not offered")
+    return [asked.get(index) for index in indices]
 
 
-def _rooms(flexibility: NodeFlexibility, baseline: NDArray, first: int, stop: int):
-    """Each window slot's own up and down room around the baseline [kW], (T,) twice (0 outside).
+def _dominance_fractions(flexibility, baseline, inside, room_up, room_down):
+    """The largest fractions of the up and down rooms a g-polymatroid's box can keep."""
+    n_slots = baseline.size
+    free = np.full(n_slots, np.inf)
 
-    The set's per-slot extremes ``b({t})`` / ``p({t})`` over the slot length,
-    which an offer's kept fractions are measured against.
-    """
-    least, most = flexibility.slot_power_range_kw(first, stop)
-    up, down = np.zeros(baseline.size), np.zeros(baseline.size)
-    up[first:stop] = np.maximum(most - baseline[first:stop], 0.0)
-    down[first:stop] = np.maximum(baseline[first:stop] - least, 0.0)
-    return up, down
+    def up_ok(fraction):
+        lower = np.full(n_slots, -np.inf)
+        lower[inside] = (baseline + fraction * room_up)[inside]
+        return flexibility.within(lower, free)
+
+    def down_ok(fraction):
+        upper = free.copy()
+        upper[inside] = (baseline - fraction * room_down)[inside]
+        return flexibility.within(-free, upper)
+
+    return _largest(up_ok), _largest(down_ok)
 
 
 def _largest(ok) -> float:
@@ -279,13 +250,3 @@ def _largest(ok) -> float:
         else:
             high = middle
     return low
-
-
-def _kept(offered: NDArray, room: NDArray) -> float:
-    total = float(room.sum())
-    return 1.0 if total <= 0 else float(np.minimum(offered, room).sum() / total)
-
-
-def _window_grid(problem: ChargingProblem, first: int, stop: int) -> TimeGrid:
-    grid = problem.grid
-    return TimeGrid(grid.start + timedelta(seconds=first * grid.step_s), grid.step_s, stop - first)

@@ -1,0 +1,447 @@
+r"""Battery offers: a power band and a cumulative-energy band, deliverable by construction.
+
+A battery offer of a node over a window ``W`` says: any node load ``x`` with
+``power_min_kw <= x <= power_max_kw`` in every slot of ``W`` whose energy
+from the window's start to the end of each slot ``t`` lies within
+``[energy_min_kwh[t], energy_max_kwh[t]]`` can be delivered; outside ``W``
+the plan compensates. It is the S2 FRBC / PEBC view of a node: a storage
+whose fill level is the energy drawn beyond the baseline.
+
+Checking such a set against the exact g-polymatroid is hard (the greatest
+energy it admits in a slot set is the smaller of two bounds, and the test is
+a knapsack-constrained submodular question), so the offer is made
+deliverable **by construction**, with a witness found by one LP:
+
+- *participants*: the node's V1G sessions without minimum rates or power
+  curves; the others keep their baseline power. In each
+  slot of the window a participant plugged in for the whole slot (and the
+  next one, or the slot is the window's last) holds a share ``w[i, t]`` of
+  the node's *fill level* ``X[t]`` (the energy drawn beyond the baseline
+  since the window's start), proportional to its power limit; the shares of
+  a slot sum to 1 (no one eligible: the fill level must be 0 there);
+- *the rule*: participant ``i`` draws its *anchor* power plus the change of
+  its part of the fill level, ``w[i, t] d[t] + (w[i, t] - w[i, t-1]) X[t-1] / dt``
+  for a node deviation ``d[t]``; a session leaving hands its part back
+  while it is still plugged in, one arriving takes its part up; outside the
+  window it compensates what it holds at the window's end with one of two
+  profiles (for the highest and the lowest final fill level), scaled by how
+  much of either the activation uses;
+- *the LP* chooses the anchor (a split of the baseline node load in the
+  window), the two compensation profiles and the bands (power ``U``, ``D``
+  and fill level ``X_high``, ``X_low`` per slot) so that every session limit,
+  shared EVSE rating, node limit of the subtree and energy range holds for
+  the worst deviation and fill level the bands allow. Each such constraint
+  is linear in ``(d[t], X[t-1])`` and is imposed at the worst corner of
+  their box, and the compensation is linear in the final fill level, so
+  every activation within the bands is met: it is deliverable. The LP
+  maximises the least of the bands' kept fractions (up and down power,
+  high and low fill level, each against the exact per-slot room), so that
+  no direction is given up for another.
+
+The bands are then shrunk by a relative ``1e-6`` so that the solver's
+tolerance never makes an offer promise more than the exact set holds.
+
+Examples
+--------
+>>> from fera_flex.scenarios import random_problem
+>>> problem = random_problem(12, n_slots=16, seed=3)
+>>> offer = battery_offer(problem, 0, window=(4, 12))
+>>> offer.shape, offer.energy_max_kwh.size
+('battery', 8)
+>>> bool((offer.power_min_kw <= offer.baseline_kw).all() and
+...      (offer.energy_min_kwh <= offer.energy_max_kwh).all())
+True
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.optimize import linprog
+
+from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
+from fera_flex.scheduling.plan import ChargingPlan
+from fera_flex.scheduling.problem import ChargingProblem
+from fera_flex.scheduling.standard_form import capped_energy_range
+
+__all__ = ["BAND_SHRINK", "battery_offer", "witness_box_kw"]
+
+BAND_SHRINK = 1e-6
+"""Relative shrink of the LP's bands (and their absolute floor in kW or kWh is this too)."""
+
+
+def battery_offer(
+    problem: ChargingProblem,
+    node: int | str,
+    plan: ChargingPlan | None = None,
+    window: tuple[int, int] | None = None,
+    rivals: Sequence[int | str] = (),
+) -> NodeOffer:
+    """The battery offer of a node over a window (see the module documentation).
+
+    ``rivals`` are the other nodes offering at the same time (their shares of
+    the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
+    """
+    problem, flexibility, plan, baseline, first, stop = _setting(
+        problem, node, plan, window, rivals
+    )
+    index = problem.node_index(node)
+    room_up, room_down = (room[first:stop] for room in _rooms(flexibility, baseline, first, stop))
+    witness = _Witness(problem, plan, index, first, stop)
+    up, down, fill_high, fill_low = witness.bands(room_up, room_down)
+    inside = baseline[first:stop]
+    cumulative = np.cumsum(inside) * problem.grid.dt_h
+    return NodeOffer(
+        node_id=flexibility.node_id,
+        grid=_window_grid(problem, first, stop),
+        window=(first, stop),
+        shape="battery",
+        baseline_kw=inside,
+        power_min_kw=inside - down,
+        power_max_kw=inside + up,
+        kept_up=_kept(up, room_up),
+        kept_down=_kept(down, room_down),
+        energy_min_kwh=cumulative - fill_low,
+        energy_max_kwh=cumulative + fill_high,
+    )
+
+
+def witness_box_kw(
+    problem: ChargingProblem,
+    plan: ChargingPlan,
+    node: int,
+    window: tuple[int, int],
+    room_kw: tuple[NDArray, NDArray],
+) -> tuple[NDArray, NDArray]:
+    """Up and down widths [kW] (W,) of a box around the baseline, deliverable by the same rule.
+
+    For sets that are not g-polymatroids (where the box's dominance test does
+    not prove a box deliverable): the witness LP with the fill level left to
+    the power band, i.e. every profile of the box is met.
+    """
+    first, stop = window
+    up, down, _, _ = _Witness(problem, plan, node, first, stop, box=True).bands(*room_kw)
+    return up, down
+
+
+@dataclass
+class _Layout:
+    """Columns of the witness LP: three profiles per participant (p, T), then four bands (W,)."""
+
+    n_part: int
+    n_slots: int
+    n_window: int
+
+    def profile(self, case: int, p: int, t: int) -> int:
+        """Case 0: the anchor; 1 and 2: compensation for the highest / lowest final fill level."""
+        return (case * self.n_part + p) * self.n_slots + t
+
+    def band(self, which: int, k: int) -> int:
+        """Band 0: up power ``U``, 1: down power ``D`` [kW], 2: ``X_high``, 3: ``X_low`` [kWh]."""
+        return 3 * self.n_part * self.n_slots + which * self.n_window + k
+
+    @property
+    def balance(self) -> int:
+        """The least of the four bands' kept fractions (the LP maximises it first)."""
+        return self.band(4, 0)
+
+    @property
+    def n_cols(self) -> int:
+        return self.balance + 1
+
+
+class _Witness:
+    """The witness LP of a battery offer (see the module documentation)."""
+
+    def __init__(
+        self,
+        problem: ChargingProblem,
+        plan: ChargingPlan,
+        node: int,
+        first: int,
+        stop: int,
+        box: bool = False,
+    ) -> None:
+        self.problem, self.node, self.first, self.stop = problem, node, first, stop
+        self.box = box  # the fill level is whatever the power band makes it: a box offer
+        sessions = problem.sessions_under(node)
+        self.part = sessions[_participates(problem, sessions)]
+        charge = plan.charge_kw - plan.discharge_kw
+        self.baseline_kw = problem.node_loads_kw(charge)[node]
+        self.fixed_kw = charge.copy()
+        self.fixed_kw[self.part] = 0.0  # what the other sessions draw (their baseline)
+        self.fixed_node_kw = problem.node_loads_kw(self.fixed_kw)  # (m, T)
+        self.power_kw = problem.power_max_kw[self.part]
+        self.share = self._shares()
+
+    def _shares(self) -> NDArray[np.float64]:
+        """``w[p, k]`` (n_part, W + 1): each participant's share of the fill level after slot k.
+
+        Column 0 is the window's start (no fill level yet). A participant is
+        eligible in a slot it is plugged in for entirely, as in the next one
+        (or the slot is the window's last), so that it hands its part back
+        in a whole slot before it leaves.
+        """
+        problem, first, stop = self.problem, self.first, self.stop
+        full = problem.presence[self.part, first : stop + 1] == 1.0
+        if stop == problem.n_slots:
+            full = np.column_stack([full, np.ones(self.part.size, dtype=bool)])
+        eligible = full[:, :-1] & full[:, 1:]
+        eligible[:, -1] = full[:, -2]  # the window's last slot: compensated outside the window
+        weight = np.where(eligible, self.power_kw[:, first:stop], 0.0)
+        total = weight.sum(axis=0)
+        share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        return np.column_stack([np.zeros(self.part.size), share])
+
+    def bands(self, room_up_kw: NDArray, room_down_kw: NDArray) -> tuple[NDArray, ...]:
+        """``U``, ``D`` [kW] and ``X_high``, ``X_low`` [kWh] per window slot (W,) each.
+
+        The LP maximises the least of the four bands' kept fractions, then
+        (a tenth as much) their sum: ``sum(U) / sum(room_up_kw)``, the same
+        for ``D``, and the mean fill level over the same energies (for a box:
+        of the two power bands, the fill levels being their sums). All zero
+        (the baseline point) when nothing participates or the LP has no
+        solution.
+        """
+        n_window = self.stop - self.first
+        zero = tuple(np.zeros(n_window) for _ in range(4))
+        if self.part.size == 0:
+            return zero
+        layout = _Layout(self.part.size, self.problem.n_slots, n_window)
+        rows = _Rows(layout.n_cols)
+        self._session_rows(layout, rows)
+        self._group_rows(layout, rows)
+        self._band_rows(layout, rows)
+        cost = np.zeros(layout.n_cols)
+        cost[layout.balance] = -1.0
+        dt_h = self.problem.grid.dt_h
+        rooms = (room_up_kw, room_down_kw) + (() if self.box else (room_up_kw, room_down_kw))
+        for which, room in enumerate(rooms):
+            energy = float(room.sum()) * dt_h
+            if energy <= 0:
+                continue
+            columns = list(range(layout.band(which, 0), layout.band(which + 1, 0)))
+            scale = dt_h / energy if which < 2 else 1.0 / (n_window * energy)
+            cost[columns] -= 0.1 * scale
+            rows.add_le([layout.balance, *columns], [1.0] + [-scale] * n_window, 0.0)
+        result = linprog(
+            cost,
+            A_ub=rows.matrix(rows.le),
+            b_ub=np.array(rows.le_rhs),
+            A_eq=rows.matrix(rows.eq),
+            b_eq=np.array(rows.eq_rhs),
+            bounds=self._bounds(layout),
+            method="highs",
+        )
+        if result.status != 0:
+            return zero
+        values = result.x[layout.band(0, 0) : layout.balance] * (1.0 - BAND_SHRINK)
+        values = np.where(values > BAND_SHRINK, values, 0.0)
+        return tuple(values.reshape(4, n_window))
+
+    def _bounds(self, layout: _Layout) -> NDArray:
+        """Every profile within its session's power limit; compensation only outside the window."""
+        high = np.full(layout.n_cols, np.inf)
+        power = self.power_kw * (self.problem.presence[self.part] > 0)
+        for case in range(3):
+            limit = power.copy()
+            if case:
+                limit[:, self.first : self.stop] = 0.0  # unused: the anchor holds the window
+            high[layout.profile(case, 0, 0) : layout.profile(case + 1, 0, 0)] = limit.ravel()
+        nobody = self.share[:, 1:].sum(axis=0) == 0  # no fill level and no deviation there
+        for which in range(4):
+            high[layout.band(which, 0) : layout.band(which + 1, 0)][nobody] = 0.0
+        return np.column_stack([np.zeros(layout.n_cols), high])
+
+    def _worst(self, layout, k, share, previous):
+        """Columns and coefficients of a load's worst rise and worst fall in window slot k.
+
+        A load holding ``share`` of the fill level after slot k and
+        ``previous`` before it moves by ``share d + (share - previous) X / dt``
+        (``X`` the fill level before slot k): its most is ``share U`` plus the
+        change times ``X_high`` or ``X_low``, its least the mirror image.
+        """
+        dt_h = self.problem.grid.dt_h
+        change = share - previous
+        rise_cols, rise_vals = [layout.band(0, k)], [share]
+        fall_cols, fall_vals = [layout.band(1, k)], [share]
+        if k > 0 and change != 0.0:
+            high, low = layout.band(2, k - 1), layout.band(3, k - 1)
+            grows, shrinks = max(change, 0.0) / dt_h, max(-change, 0.0) / dt_h
+            rise_cols += [high, low]
+            rise_vals += [grows, shrinks]
+            fall_cols += [low, high]
+            fall_vals += [grows, shrinks]
+        return (rise_cols, rise_vals), (fall_cols, fall_vals)
+
+    def _session_rows(self, layout: _Layout, rows: "_Rows") -> None:
+        """Each participant's power limit at the worst deviation, its energy range in each case."""
+        problem, first, stop = self.problem, self.first, self.stop
+        energy_h = problem.slot_energy_h[self.part]
+        need, top = capped_energy_range(problem)
+        efficiency = problem.charge_efficiency[self.part]
+        low_kwh, high_kwh = need[self.part] / efficiency, top[self.part] / efficiency
+        window = np.arange(first, stop)
+        outside = np.setdiff1d(np.arange(problem.n_slots), window)
+        last = stop - first - 1
+        for p in range(self.part.size):
+            share = self.share[p]
+            for k, t in enumerate(window):
+                if share[k + 1] == 0.0 and share[k] == 0.0:
+                    continue
+                anchor = layout.profile(0, p, t)
+                (rise_c, rise_v), (fall_c, fall_v) = self._worst(layout, k, share[k + 1], share[k])
+                rows.add_le([anchor, *rise_c], [1.0, *rise_v], self.power_kw[p, t])
+                rows.add_le([anchor, *fall_c], [-1.0, *fall_v], 0.0)
+            inside_cols = [layout.profile(0, p, t) for t in window]
+            inside_h = energy_h[p, window].tolist()
+            for case, fill, sign in ((0, None, 0.0), (1, 2, 1.0), (2, 3, -1.0)):
+                columns = inside_cols + [layout.profile(case, p, t) for t in outside]
+                values = inside_h + energy_h[p, outside].tolist()
+                if fill is not None and share[-1] > 0:
+                    columns.append(layout.band(fill, last))
+                    values.append(sign * share[-1])
+                rows.add_range(columns, values, low_kwh[p], high_kwh[p])
+
+    def _group_rows(self, layout: _Layout, rows: "_Rows") -> None:
+        """Node, phase and shared-EVSE limits of the subtree, at the worst deviation and outside."""
+        problem, first, stop = self.problem, self.first, self.stop
+        window = np.arange(first, stop)
+        outside = np.setdiff1d(np.arange(problem.n_slots), window)
+        for members, coef, least, most, is_node in self._groups():
+            share = coef @ self.share[members]
+            coef = coef.tolist()
+            for k, t in enumerate(window):
+                anchor = [layout.profile(0, p, t) for p in members]
+                if is_node:  # the offered node: the anchor splits its baseline load
+                    split_kw = self.baseline_kw[t] - self.fixed_node_kw[self.node, t]
+                    rows.add_eq(anchor, coef, split_kw)
+                (rise_c, rise_v), (fall_c, fall_v) = self._worst(layout, k, share[k + 1], share[k])
+                if np.isfinite(most[t]):
+                    rows.add_le([*anchor, *rise_c], [*coef, *rise_v], most[t])
+                if np.isfinite(least[t]):
+                    rows.add_le([*anchor, *fall_c], [-c for c in coef] + fall_v, -least[t])
+            for t in outside:
+                for case in range(3):
+                    columns = [layout.profile(case, p, t) for p in members]
+                    if np.isfinite(most[t]):
+                        rows.add_le(columns, coef, most[t])
+                    if np.isfinite(least[t]):
+                        rows.add_le(columns, [-c for c in coef], -least[t])
+
+    def _band_rows(self, layout: _Layout, rows: "_Rows") -> None:
+        """The fill-level band and the power band agree, slot by slot.
+
+        Every fill level of the band is reachable (``X_high[k] <= X_high[k-1]
+        + U[k] dt``), and from every fill level of the band the next slot's
+        band can be reached within the power band (``X_high[k-1] - D[k] dt <=
+        X_high[k]``): an aggregator stepping through the window never gets
+        stuck. The same for ``X_low`` with ``U`` and ``D`` swapped.
+        """
+        dt_h = self.problem.grid.dt_h
+        for fill, toward, away in ((2, 0, 1), (3, 1, 0)):
+            for k in range(self.stop - self.first):
+                before = [layout.band(fill, k - 1)] if k > 0 else []
+                if self.box:  # the fill level's extremes: the power band's, summed
+                    rows.add_eq(
+                        [layout.band(fill, k), layout.band(toward, k), *before],
+                        [1.0, -dt_h, *[-1.0] * len(before)],
+                        0.0,
+                    )
+                    continue
+                rows.add_le(
+                    [layout.band(fill, k), layout.band(toward, k), *before],
+                    [1.0, -dt_h, *[-1.0] * len(before)],
+                    0.0,
+                )
+                if before:
+                    rows.add_le(
+                        [*before, layout.band(away, k), layout.band(fill, k)],
+                        [1.0, -dt_h, -1.0],
+                        0.0,
+                    )
+
+    def _groups(self):
+        """(participants, coefficients, least, most, is-the-node) per limit of the subtree.
+
+        One group per node of the subtree, per phase of a node with a phase
+        limit (a session on ``k`` phases draws ``1 / k`` of its power on each)
+        and per shared EVSE. ``least`` / ``most`` (T,) bound the
+        participants' weighted power [kW]: the limit (and any target band)
+        minus what the other sessions under it draw in the baseline.
+        """
+        problem, part = self.problem, self.part
+        ancestors = problem.ancestors()[problem.node_of_session[part]]
+        fixed = self.fixed_node_kw
+        phases = problem.session_phases
+        per_phase = self.fixed_kw / phases.sum(axis=1)[:, None]
+        phase_up, phase_down = problem.node_phase_room_kw()
+        for n in problem.subtree_nodes(self.node):
+            members = np.flatnonzero((ancestors == n).any(axis=1))
+            if members.size == 0:
+                continue
+            most = np.minimum(problem.node_ev_max_kw[n], problem.node_target_max_kw[n]) - fixed[n]
+            least = np.maximum(problem.node_ev_min_kw[n], problem.node_target_min_kw[n]) - fixed[n]
+            yield members, np.ones(members.size), least, most, n == self.node
+            if not np.isfinite(problem.phase_current_max_a[n]).any():
+                continue
+            under = np.zeros(problem.n_sessions, dtype=bool)
+            under[problem.sessions_under(n)] = True
+            for phase in range(3):
+                on = members[phases[part[members], phase]]
+                others = per_phase[under & phases[:, phase]].sum(axis=0)
+                coef = 1.0 / phases[part[on]].sum(axis=1)
+                yield on, coef, phase_down[n] - others, phase_up[n] - others, False
+        evse = problem.evse_of_session[part]
+        for e in np.unique(evse[evse >= 0]):
+            members = np.flatnonzero(evse == e)
+            others = self.fixed_kw[problem.evse_of_session == e].sum(axis=0)
+            least = np.full(problem.n_slots, -np.inf)
+            most = problem.evse_power_max_kw[e] - others
+            yield members, np.ones(members.size), least, most, False
+
+
+class _Rows:
+    """Sparse constraint rows, gathered as coordinates."""
+
+    def __init__(self, n_cols: int) -> None:
+        self.n_cols = n_cols
+        self.le: list[tuple[list[int], list[float]]] = []
+        self.le_rhs: list[float] = []
+        self.eq: list[tuple[list[int], list[float]]] = []
+        self.eq_rhs: list[float] = []
+
+    def add_le(self, columns, values, rhs) -> None:
+        self.le.append((list(columns), list(values)))
+        self.le_rhs.append(float(rhs))
+
+    def add_eq(self, columns, values, rhs) -> None:
+        self.eq.append((list(columns), list(values)))
+        self.eq_rhs.append(float(rhs))
+
+    def add_range(self, columns, values, low, high) -> None:
+        if low == high:
+            self.add_eq(columns, values, low)
+            return
+        if np.isfinite(high):
+            self.add_le(columns, values, high)
+        if np.isfinite(low):
+            self.add_le(columns, [-v for v in values], -low)
+
+    def matrix(self, rows) -> sp.csr_matrix | None:
+        if not rows:
+            return None
+        row = np.concatenate([np.full(len(c), k) for k, (c, _) in enumerate(rows)])
+        col = np.concatenate([c for c, _ in rows])
+        val = np.concatenate([v for _, v in rows])
+        return sp.csr_matrix((val, (row, col)), shape=(len(rows), self.n_cols))
+
+
+def _participates(problem: ChargingProblem, sessions: NDArray) -> NDArray[np.bool_]:
+    """Which sessions may follow the rule: V1G, without a minimum rate or a power curve."""
+    v1g = ~(problem.discharge_max_kw[sessions] > 0).any(axis=1)
+    no_minimum = problem.power_min_kw[sessions] == 0
+    no_curve = ~np.isfinite(problem.curve_a_kw[sessions]).any(axis=1)
+    return v1g & no_minimum & no_curve
