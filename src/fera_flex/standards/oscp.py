@@ -521,12 +521,15 @@ def _block_limits(
         if unit is ForecastedBlockUnit.A:
             limits.append(("a", block.capacity))
         else:
-            kilo = unit is ForecastedBlockUnit.KW
+            power_kw = (
+                block.capacity
+                if unit is ForecastedBlockUnit.KW
+                else units.kw_from_w(block.capacity)
+            )
             if block.phase in (PhaseIndicator.ALL, PhaseIndicator.UNKNOWN):
-                limits.append(("kw", block.capacity if kilo else units.kw_from_w(block.capacity)))
-            if block.phase is not PhaseIndicator.ALL:
-                watts = units.w_from_kw(block.capacity) if kilo else block.capacity
-                limits.append(("a", watts / volts))
+                limits.append(("kw", power_kw))
+            if block.phase is not PhaseIndicator.ALL:  # one phase's power
+                limits.append(("a", units.current_a_from_kw(power_kw, volts, phases=1)))
         yield block, _slots(problem, block), limits
 
 
