@@ -31,7 +31,6 @@ from fera_flex.errors import InputError
 from fera_flex.flexibility import aggregate, disaggregate, dispatch_deviation_kw, options_offer
 from fera_flex.flexibility.offers import box_offer
 from fera_flex.models.scenario import Scenario
-from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan
@@ -156,26 +155,54 @@ def test_flex_offer_parses_into_shapeshifter_classes(office):
     assert len({o.option_reference for o in parsed.offer_options}) == len(parsed.offer_options)
 
 
+def ninety_minute_problem():
+    """Four cars on 90-minute slots (six ISPs each) from 2026-03-02 00:00 UTC (01:00 CET).
+
+    They arrive mid-slot: partial first slots keep every solve on HiGHS (no JIT compile).
+    """
+    grid = TimeGrid(datetime(2026, 3, 2, tzinfo=timezone.utc), 5400, 16)
+    return ChargingProblem.from_arrays(
+        grid=grid,
+        arrival_slot=[0, 1, 2, 4],
+        departure_slot=[8, 6, 12, 15],
+        first_slot_fraction=[1.0, 0.5, 0.5, 0.25],
+        energy_kwh=[20.0, 10.0, 30.0, 15.0],
+        power_max_kw=[11.0, 7.4, 11.0, 22.0],
+        node_of_session=[0, 0, 0, 0],
+        node_parent=[-1],
+        node_capacity_kw=40.0,
+        price_eur_per_kwh=np.linspace(0.4, 0.2, 16),
+        node_ids=["n0"],
+    )
+
+
 def test_slots_of_several_isps_and_a_solicited_offer():
-    problem = random_problem(12, n_slots=16, seed=2)  # 90-minute slots: six ISPs each
+    problem = ninety_minute_problem()
     plan = schedule(problem)
     link = UftpLink(AGR, DSO, {"n0": "ea1.2026-03.dso.example.com:n0"})
     day, window = period_windows(problem.grid, link.time_zone)[0]
     assert (day, window) == (date(2026, 3, 2), (0, 15))  # slot 15 crosses local midnight
     offer = options_offer(problem, "n0", plan, window=(2, 6))
-    request_id = str(uuid.uuid4())
-    sent = flex_offer(
-        link,
-        problem,
-        offer,
-        expires=NOW + timedelta(days=1),
-        flex_request_message_id=request_id,
-        conversation_id="0d6f3c4e-8f3b-4e0e-9d3e-2a1f5e6b7c8d",
-        now=NOW,
+    wanted = [
+        FlexRequestISP(disposition="Requested", min_power=-(10**6), max_power=-1000, start=20),
+        FlexRequestISP(disposition="Available", min_power=-(10**6), max_power=10**6, start=60),
+    ]
+    request = read_flex_request(
+        link, request_for(wanted, congestion_point="ea1.2026-03.dso.example.com:n0"), plan
     )
+    assert request.requested.nonzero()[0].tolist() == [2]  # ISP 20 is in slot 2 (ISPs 17..22)
+    sent = flex_offer(link, problem, offer, expires=NOW + timedelta(days=1), request=request)
+    with pytest.raises(InputError, match="covers none of the Requested slots"):
+        flex_offer(
+            link,
+            problem,
+            options_offer(problem, "n0", plan, window=(3, 6)),
+            expires=NOW,
+            request=request,
+        )
     parsed = from_xml(sent.xml)
-    assert parsed.flex_request_message_id == request_id and not parsed.unsolicited
-    assert parsed.conversation_id == "0d6f3c4e-8f3b-4e0e-9d3e-2a1f5e6b7c8d"
+    assert parsed.flex_request_message_id == request.message_id and not parsed.unsolicited
+    assert parsed.conversation_id == request.conversation_id
     first_isp = local_isp(problem.grid.start + timedelta(seconds=2 * problem.grid.step_s))
     assert first_isp == sent.first_isp == 17
     for k, option in enumerate(parsed.offer_options):
@@ -236,35 +263,22 @@ def test_flex_offer_arguments_are_checked(office, changes, field):
         flex_offer(other, problem, offer, expires=NOW, baseline_reference="b")
 
 
-def test_partial_activation_needs_a_deliverable_baseline():
-    # the root's 4 kW cannot deliver 12 kWh in 2 h: the baseline misses needs, while
-    # node n1's own set (which ignores the root's limit) holds the options
-    grid = TimeGrid(datetime(2026, 3, 2, tzinfo=timezone.utc), 900, 8)
-    problem = ChargingProblem.from_arrays(
-        grid=grid,
-        arrival_slot=[0, 0],
-        departure_slot=[8, 8],
-        energy_kwh=[6.0, 6.0],
-        power_max_kw=11.0,
-        node_of_session=[1, 1],
-        node_parent=[-1, 0],
-        node_capacity_kw=[4.0, np.inf],
-        price_eur_per_kwh=np.linspace(0.2, 0.4, 8),
-    )
-    plan = schedule(problem)
-    assert plan.unmet_kwh.sum() > 1
-    offer = options_offer(problem, 1, plan)
-    link = UftpLink(AGR, DSO, {"n1": "ean.871685900000000003"})
+def test_partial_activation_needs_a_deliverable_baseline(office):
+    problem, _, link, offer, _ = office
+    # a baseline 1 MW above the plan's is beyond the 450 kW transformer: not deliverable, so
+    # only the options themselves (a full activation) are
+    lifted = replace(offer, baseline_kw=offer.baseline_kw + 1000.0)
     with pytest.raises(InputError) as info:
         flex_offer(
-            link, problem, offer, expires=NOW, min_activation_factor=0.5, baseline_reference="b"
+            link, problem, lifted, expires=NOW, min_activation_factor=0.5, baseline_reference="b"
         )
     assert info.value.field == "min_activation_factor" and "baseline" in info.value.reason
-    sent = flex_offer(link, problem, offer, expires=NOW, baseline_reference="b")
+    sent = flex_offer(link, problem, lifted, expires=NOW, baseline_reference="b")
     assert from_xml(sent.xml).offer_options[0].min_activation_factor == Decimal("1.00")
-    broken = replace(offer, options_kw=offer.options_kw + 50.0)
-    with pytest.raises(InputError, match="not deliverable"):
+    broken = replace(offer, options_kw=offer.options_kw + 1000.0)
+    with pytest.raises(InputError, match="not deliverable") as info:
         flex_offer(link, problem, broken, expires=NOW, baseline_reference="b")
+    assert info.value.field == "offer.options_kw[0]"
 
 
 @settings(max_examples=25)
@@ -400,7 +414,7 @@ def test_d_prognosis_on_the_days_clocks_change(day, start, n_isps):
         node_capacity_kw=50.0,
         price_eur_per_kwh=0.3,
     )
-    plan = schedule(problem)
+    plan = schedule(problem, "highs")
     link = UftpLink(AGR, DSO, {"n0": "ean.871685900000000004"})
     assert period_windows(grid, link.time_zone) == [(day, (0, n_isps))]
     powers = isp_map(from_xml(d_prognosis(link, plan, 0, day, revision=1).xml).isps)

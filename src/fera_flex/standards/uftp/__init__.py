@@ -32,18 +32,20 @@ An options offer of a node, as a FlexOffer to the DSO, sealed with our key:
 >>> from nacl.bindings import crypto_sign_keypair
 >>> import fera_flex as ff
 >>> from fera_flex.flexibility import options_offer
->>> from fera_flex.scenarios import random_problem
->>> problem = random_problem(12, n_slots=16, seed=2)
+>>> from fera_flex.scenarios import residential_street
+>>> problem = ff.ChargingProblem.from_scenario(residential_street())
 >>> plan = ff.schedule(problem)
 >>> link = UftpLink(agr_domain="agr.example.com", dso_domain="dso.example.com",
-...                 congestion_points={"n0": "ea1.2026-03.dso.example.com:n0"})
+...                 congestion_points={"lv-feeder": "ea1.2026-03.dso.example.com:lv"})
 >>> day, window = period_windows(problem.grid, link.time_zone)[0]
->>> offer = options_offer(problem, "n0", plan, window=window)
+>>> day, window  # from 12:00 CET to local midnight
+(datetime.date(2026, 3, 2), (0, 48))
+>>> offer = options_offer(problem, "lv-feeder", plan, window=window)
 >>> now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 >>> sent = flex_offer(link, problem, offer, expires=now + timedelta(hours=6),
 ...                   min_activation_factor=0.5, baseline_reference="plan-1", now=now)
->>> sent.period, sent.first_isp, sent.isp_power_w.shape[1] == 6 * (window[1] - window[0])
-(datetime.date(2026, 3, 2), 5, True)
+>>> sent.first_isp, sent.isp_power_w.shape[1]
+(49, 48)
 >>> public, private = (b64encode(key).decode() for key in crypto_sign_keypair())
 >>> unseal(seal(sent.xml, private), public) == sent.xml
 True

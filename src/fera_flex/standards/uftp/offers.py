@@ -44,6 +44,7 @@ from fera_flex.standards.uftp._flex_message import outgoing, received, timestamp
 from fera_flex.standards.uftp._periods import period_of_slots
 from fera_flex.standards.uftp._wire import MAX_MESSAGE_BYTES, isp_powers, parse, render, write_isps
 from fera_flex.standards.uftp.link import UftpLink
+from fera_flex.standards.uftp.requests import ReceivedFlexRequest
 from fera_flex.units import w_from_kw
 
 __all__ = [
@@ -107,10 +108,9 @@ def flex_offer(
     *,
     expires: datetime,
     min_activation_factor: Any = 1,
-    flex_request_message_id: str | None = None,
+    request: ReceivedFlexRequest | None = None,
     d_prognosis_message_id: str | None = None,
     baseline_reference: str | None = None,
-    conversation_id: str | None = None,
     now: datetime | None = None,
 ) -> SentFlexOffer:
     """The UFTP FlexOffer of an options offer (see the module documentation).
@@ -126,12 +126,12 @@ def flex_offer(
         ExpirationDateTime (aware).
     min_activation_factor : float, str or Decimal
         The least ActivationFactor the DSO may order, in [0.01, 1], two decimals.
-    flex_request_message_id : str, optional
-        The FlexRequest answered (a solicited offer); unsolicited when omitted,
-        and then ``d_prognosis_message_id`` or ``baseline_reference`` names the baseline.
+    request : ReceivedFlexRequest, optional
+        The FlexRequest answered (a solicited offer, in the request's
+        conversation; its node and period, and a window covering a
+        ``Requested`` slot). Unsolicited when omitted, and then
+        ``d_prognosis_message_id`` or ``baseline_reference`` names the baseline.
     d_prognosis_message_id, baseline_reference : str, optional
-    conversation_id : str, optional
-        The FlexRequest's ConversationID for a solicited offer; new by default.
     now : datetime, optional
         TimeStamp (aware); the current time by default.
 
@@ -157,11 +157,7 @@ def flex_offer(
         )
     factor = _factor(min_activation_factor, where)
     expires = require_aware(where, "expires", expires)
-    if (
-        flex_request_message_id is None
-        and d_prognosis_message_id is None
-        and baseline_reference is None
-    ):
+    if request is None and d_prognosis_message_id is None and baseline_reference is None:
         raise InputError(
             where,
             "d_prognosis_message_id",
@@ -177,19 +173,22 @@ def flex_offer(
     found, first_isp, per_slot = period_of_slots(
         problem.grid, *offer.window, link.zone, link.isp_s, where
     )
+    if request is not None:
+        _check_answers(request, offer, found.day, problem.n_slots, where)
     _check_deliverable(problem, offer, factor, where)
     change_w = np.rint(w_from_kw(offer.options_kw - offer.baseline_kw)).astype(np.int64)
     isp_power_w = np.repeat(change_w, per_slot, axis=1)
     prices = tuple(_price(cost) for cost in offer.option_cost_eur)
     references = tuple(f"option-{k}" for k in range(len(prices)))
+    conversation_id = None if request is None else request.conversation_id
     root, message_id, conversation_id = outgoing(
         "FlexOffer", link, offer.node_id, found.day, conversation_id, now, where
     )
     root.set("ExpirationDateTime", timestamp(expires))
-    if flex_request_message_id is None:
+    if request is None:
         root.set("Unsolicited", "true")
     else:
-        root.set("FlexRequestMessageID", str(flex_request_message_id))
+        root.set("FlexRequestMessageID", request.message_id)
     if d_prognosis_message_id is not None:
         root.set("D-PrognosisMessageID", str(d_prognosis_message_id))
     if baseline_reference is not None:
@@ -369,6 +368,31 @@ def _price(cost_eur: float) -> Decimal:
     return max(
         Decimal(repr(float(cost_eur))).quantize(_PRICE, rounding=ROUND_CEILING), Decimal(0)
     ).quantize(_PRICE)
+
+
+def _check_answers(
+    request: ReceivedFlexRequest, offer: NodeOffer, day: date, n_slots: int, where: str
+) -> None:
+    """A solicited offer is for the request's node and period and covers a Requested slot."""
+    if not isinstance(request, ReceivedFlexRequest) or request.requested.size != n_slots:
+        raise InputError(
+            where, "request", type(request).__name__, "must be a FlexRequest read on this problem"
+        )
+    if (request.node_id, request.period) != (offer.node_id, day):
+        raise InputError(
+            where,
+            "request",
+            f"FlexRequest {request.message_id}",
+            f"is for {request.node_id!r} on {request.period}, the offer for "
+            f"{offer.node_id!r} on {day}",
+        )
+    if not request.requested[slice(*offer.window)].any():
+        raise InputError(
+            where,
+            "offer.window",
+            offer.window,
+            f"covers none of the Requested slots of FlexRequest {request.message_id}",
+        )
 
 
 def _check_deliverable(

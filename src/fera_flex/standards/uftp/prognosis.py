@@ -29,7 +29,6 @@ def d_prognosis(
     *,
     revision: int,
     fill_w: int | None = None,
-    conversation_id: str | None = None,
     now: datetime | None = None,
 ) -> UftpMessage:
     """The D-Prognosis of a node for one period from a (baseline) plan.
@@ -47,7 +46,6 @@ def d_prognosis(
     fill_w : int, optional
         Power written for the period's ISPs outside the plan's horizon [W];
         by default such ISPs are an error (a D-Prognosis covers the whole period).
-    conversation_id : str, optional
     now : datetime, optional
         TimeStamp (aware); the current time by default.
 
@@ -57,15 +55,15 @@ def d_prognosis(
 
     Examples
     --------
-    >>> from datetime import date, datetime, timezone
+    >>> from datetime import date
     >>> import fera_flex as ff
+    >>> from fera_flex.scenarios import residential_street
     >>> from fera_flex.standards.uftp import UftpLink
-    >>> from fera_flex.scenarios import random_problem
-    >>> plan = ff.schedule(random_problem(8, n_slots=16, seed=1))
+    >>> plan = ff.schedule(ff.ChargingProblem.from_scenario(residential_street()))
     >>> link = UftpLink(agr_domain="agr.example.com", dso_domain="dso.example.com",
-    ...                 congestion_points={"n0": "ean.871685900000000001"})
-    >>> message = d_prognosis(link, plan, "n0", date(2026, 3, 2), revision=1, fill_w=0)
-    >>> message.xml.count("<ISP ") <= 96, 'Period="2026-03-02"' in message.xml
+    ...                 congestion_points={"lv-feeder": "ean.871685900000000001"})
+    >>> message = d_prognosis(link, plan, "lv-feeder", date(2026, 3, 2), revision=1, fill_w=0)
+    >>> 'Period="2026-03-02"' in message.xml, '<ISP Power="0" Start="1" Duration="' in message.xml
     (True, True)
     """
     where = "d_prognosis"
@@ -92,7 +90,7 @@ def d_prognosis(
     power_w[slot >= 0] = np.rint(w_from_kw(load_kw[slot[slot >= 0]]))
     node_id = problem.node_ids[index]
     root, message_id, conversation_id = outgoing(
-        "D-Prognosis", link, node_id, day, conversation_id, now, where
+        "D-Prognosis", link, node_id, day, None, now, where
     )
     root.set("Revision", str(revision))
     write_isps(root, 1, power_w)
