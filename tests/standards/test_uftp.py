@@ -53,6 +53,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 AGR, DSO = "agr.example.com", "dso.example.com"
 TRAFO_EA = "ean.871685900000000001"
 NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+LATER = NOW + timedelta(hours=1)
 WINDOW = (40, 80)  # office_depot: 10:00-20:00 UTC on 2026-03-02, inside the local day
 DEVIATION_KW = 1e-4  # a followed dispatch is met to the stage tolerance (< 0.1 W here)
 
@@ -191,13 +192,14 @@ def test_slots_of_several_isps_and_a_solicited_offer():
         link, request_for(wanted, congestion_point="ea1.2026-03.dso.example.com:n0"), plan
     )
     assert request.requested.nonzero()[0].tolist() == [2]  # ISP 20 is in slot 2 (ISPs 17..22)
-    sent = flex_offer(link, problem, offer, expires=NOW + timedelta(days=1), request=request)
+    sent = flex_offer(link, problem, offer, expires=LATER, request=request, now=NOW)
     with pytest.raises(InputError, match="covers none of the Requested slots"):
         flex_offer(
             link,
             problem,
             options_offer(problem, "n0", plan, window=(3, 6)),
-            expires=NOW,
+            expires=LATER,
+            now=NOW,
             request=request,
         )
     parsed = from_xml(sent.xml)
@@ -235,11 +237,11 @@ def test_an_offer_across_midnight_is_refused_and_windows_split_per_period():
     offer = box_offer(problem, "lv-feeder", plan, window=(44, 52))
     crossing = replace(offer, shape="options", options_kw=offer.power_max_kw[None, :])
     with pytest.raises(InputError) as info:
-        flex_offer(link, problem, crossing, expires=NOW, baseline_reference="b")
+        flex_offer(link, problem, crossing, expires=LATER, baseline_reference="b", now=NOW)
     assert info.value.field == "window" and info.value.value == (44, 52)
     assert "2026-03-02" in str(info.value) and "after slot 47" in str(info.value)
     with pytest.raises(InputError, match="options offer"):
-        flex_offer(link, problem, offer, expires=NOW, baseline_reference="b")
+        flex_offer(link, problem, offer, expires=LATER, baseline_reference="b", now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -250,17 +252,21 @@ def test_an_offer_across_midnight_is_refused_and_windows_split_per_period():
         ({"min_activation_factor": 0.555}, "min_activation_factor"),
         ({"expires": datetime(2026, 3, 2)}, "expires"),
         ({"d_prognosis_message_id": None}, "d_prognosis_message_id"),
+        ({"d_prognosis_message_id": "prognosis-7"}, "d_prognosis_message_id"),
+        ({"expires": NOW}, "expires"),
+        ({"now": datetime(2026, 3, 1)}, "now"),
     ],
 )
 def test_flex_offer_arguments_are_checked(office, changes, field):
     problem, _, link, offer, _ = office
-    arguments = {"expires": NOW, "d_prognosis_message_id": str(uuid.uuid4()), **changes}
+    arguments = {"expires": LATER, "now": NOW, "d_prognosis_message_id": str(uuid.uuid4())}
+    arguments.update(changes)
     with pytest.raises(InputError) as info:
         flex_offer(link, problem, offer, **arguments)
     assert info.value.field == field
     other = UftpLink(AGR, DSO, {"feeder-A": "ean.871685900000000002"})
     with pytest.raises(InputError, match="not a congestion point"):
-        flex_offer(other, problem, offer, expires=NOW, baseline_reference="b")
+        flex_offer(other, problem, offer, expires=LATER, baseline_reference="b", now=NOW)
 
 
 def test_partial_activation_needs_a_deliverable_baseline(office):
@@ -270,14 +276,20 @@ def test_partial_activation_needs_a_deliverable_baseline(office):
     lifted = replace(offer, baseline_kw=offer.baseline_kw + 1000.0)
     with pytest.raises(InputError) as info:
         flex_offer(
-            link, problem, lifted, expires=NOW, min_activation_factor=0.5, baseline_reference="b"
+            link,
+            problem,
+            lifted,
+            expires=LATER,
+            min_activation_factor=0.5,
+            baseline_reference="b",
+            now=NOW,
         )
     assert info.value.field == "min_activation_factor" and "baseline" in info.value.reason
-    sent = flex_offer(link, problem, lifted, expires=NOW, baseline_reference="b")
+    sent = flex_offer(link, problem, lifted, expires=LATER, baseline_reference="b", now=NOW)
     assert from_xml(sent.xml).offer_options[0].min_activation_factor == Decimal("1.00")
     broken = replace(offer, options_kw=offer.options_kw + 1000.0)
     with pytest.raises(InputError, match="not deliverable") as info:
-        flex_offer(link, problem, broken, expires=NOW, baseline_reference="b")
+        flex_offer(link, problem, broken, expires=LATER, baseline_reference="b", now=NOW)
     assert info.value.field == "offer.options_kw[0]"
 
 

@@ -25,9 +25,10 @@ themselves, this is for the node's own subtree (limits shared with other
 nodes above it are not allocated, see ``NodeFlexibility.upstream_limits``).
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from xml.etree import ElementTree
@@ -59,6 +60,7 @@ DELIVERABLE_TOLERANCE_KW = 1e-6
 """Slack per slot when checking that an option and the baseline are deliverable [kW]."""
 
 _PRICE = Decimal("0.0001")
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _FACTOR = Decimal("0.01")
 
 
@@ -156,7 +158,16 @@ def flex_offer(
             "must be an options offer",
         )
     factor = _factor(min_activation_factor, where)
+    now = datetime.now(timezone.utc) if now is None else require_aware(where, "now", now)
     expires = require_aware(where, "expires", expires)
+    if expires <= now:
+        raise InputError(
+            where, "expires", timestamp(expires), f"must be after the TimeStamp {timestamp(now)}"
+        )
+    if d_prognosis_message_id is not None and not _UUID.fullmatch(str(d_prognosis_message_id)):
+        raise InputError(
+            where, "d_prognosis_message_id", d_prognosis_message_id, "must be a MessageID (UUID)"
+        )
     if request is None and d_prognosis_message_id is None and baseline_reference is None:
         raise InputError(
             where,
