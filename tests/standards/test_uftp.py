@@ -485,7 +485,13 @@ def test_flex_request_is_a_band_that_schedule_follows(office):
     np.testing.assert_allclose(request.band_max_kw[:48], baseline[:48] + 100)
     assert np.isnan(request.band_min_kw[92:]).all()  # 2026-03-03 local: not in the request
     assert request.requested.nonzero()[0].tolist() == [48, 49, 50, 51]
-    followed = schedule(request.apply(problem))
+    constrained = request.apply(problem)
+    assert np.isneginf(constrained.node_target_min_kw[0, 92:]).all()  # free where not named
+    assert np.isinf(constrained.node_target_max_kw[1:]).all()  # other nodes untouched
+    with pytest.raises(InputError) as info:
+        request.apply(ninety_minute_problem())
+    assert info.value.field == "problem"
+    followed = schedule(constrained)
     assert verify_plan(problem, followed) == []
     assert np.abs(dispatch_deviation_kw(followed)).max() < DEVIATION_KW
     load = problem.node_loads_kw(followed.charge_kw - followed.discharge_kw)[0]

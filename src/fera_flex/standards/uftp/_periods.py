@@ -87,10 +87,6 @@ class Period:
         """ISPs in the period (92, 96 or 100 for 15-minute ISPs in most of Europe)."""
         return (self.stop_s - self.start_s) // self.isp_s
 
-    def isp_start_s(self, number: int) -> int:
-        """Start of ISP ``number`` (1-based) [s since the epoch]."""
-        return self.start_s + (number - 1) * self.isp_s
-
 
 def _midnight_s(day: date, zone: ZoneInfo) -> int:
     return int(datetime.combine(day, time(), tzinfo=zone).timestamp())

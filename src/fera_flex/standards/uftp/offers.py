@@ -46,6 +46,7 @@ from fera_flex.standards.uftp._periods import period_of_slots
 from fera_flex.standards.uftp._wire import MAX_MESSAGE_BYTES, isp_powers, parse, render, write_isps
 from fera_flex.standards.uftp.link import UftpLink
 from fera_flex.standards.uftp.requests import ReceivedFlexRequest
+from fera_flex.timeseries import TimeGrid
 from fera_flex.units import w_from_kw
 
 __all__ = [
@@ -185,7 +186,7 @@ def flex_offer(
         problem.grid, *offer.window, link.zone, link.isp_s, where
     )
     if request is not None:
-        _check_answers(request, offer, found.day, problem.n_slots, where)
+        _check_answers(request, offer, found.day, problem.grid, where)
     _check_deliverable(problem, offer, factor, where)
     change_w = np.rint(w_from_kw(offer.options_kw - offer.baseline_kw)).astype(np.int64)
     isp_power_w = np.repeat(change_w, per_slot, axis=1)
@@ -382,10 +383,10 @@ def _price(cost_eur: float) -> Decimal:
 
 
 def _check_answers(
-    request: ReceivedFlexRequest, offer: NodeOffer, day: date, n_slots: int, where: str
+    request: ReceivedFlexRequest, offer: NodeOffer, day: date, grid: TimeGrid, where: str
 ) -> None:
     """A solicited offer is for the request's node and period and covers a Requested slot."""
-    if not isinstance(request, ReceivedFlexRequest) or request.requested.size != n_slots:
+    if not isinstance(request, ReceivedFlexRequest) or request.grid != grid:
         raise InputError(
             where, "request", type(request).__name__, "must be a FlexRequest read on this problem"
         )

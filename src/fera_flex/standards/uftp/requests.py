@@ -30,6 +30,7 @@ from fera_flex.standards.uftp._flex_message import received
 from fera_flex.standards.uftp._periods import isp_slots
 from fera_flex.standards.uftp._wire import MAX_MESSAGE_BYTES, Attributes, isp_powers, parse
 from fera_flex.standards.uftp.link import UftpLink
+from fera_flex.timeseries import TimeGrid
 from fera_flex.units import kw_from_w
 
 __all__ = ["ReceivedFlexRequest", "read_flex_request"]
@@ -48,6 +49,8 @@ class ReceivedFlexRequest:
     node_id : str
     period : date
     expires : datetime
+    grid : TimeGrid
+        The plan's grid, which the band is on.
     band_min_kw, band_max_kw : ndarray (T,)
         The node's net EV load band per slot of the plan's grid [kW], NaN
         where the request says nothing.
@@ -61,6 +64,7 @@ class ReceivedFlexRequest:
     node_id: str
     period: date
     expires: datetime
+    grid: TimeGrid
     band_min_kw: NDArray[np.float64]
     band_max_kw: NDArray[np.float64]
     requested: NDArray[np.bool_]
@@ -68,7 +72,7 @@ class ReceivedFlexRequest:
     def apply(self, problem: ChargingProblem) -> ChargingProblem:
         """The problem with the band as the node's target band where the request names a slot."""
         where = "ReceivedFlexRequest.apply"
-        if not isinstance(problem, ChargingProblem) or problem.n_slots != self.requested.size:
+        if not isinstance(problem, ChargingProblem) or problem.grid != self.grid:
             raise InputError(
                 where, "problem", type(problem).__name__, "must be on the plan's time grid"
             )
@@ -141,6 +145,7 @@ def read_flex_request(
         node_id=message.node_id,
         period=message.period.day,
         expires=attributes.moment("ExpirationDateTime"),
+        grid=problem.grid,
         band_min_kw=np.where(free, np.nan, low),
         band_max_kw=np.where(free, np.nan, high),
         requested=requested,
