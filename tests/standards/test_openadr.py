@@ -290,47 +290,48 @@ def test_events_parse_and_write_back_unchanged():
     assert to_json(parse_event(extra))["vendorNote"] == {"kept": True}
 
 
-BROKEN_EVENTS = [
-    ("programID", "nl flex", ("programID",)),
-    ("createdDateTime", "2026-03-01T12:00:00", ("createdDateTime",)),
-    ("createdDateTime", 1_772_000_000, ("createdDateTime",)),
-    ("targets", [{"type": "GROUP", "values": ["group-1"]}], ("targets", 0)),
-    ("priority", -1, ("priority",)),
-    ("objectType", "EVENTS", ("objectType",)),
+def _set(path, value):
+    def change(event):
+        target = event
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+BROKEN = [
+    (("programID",), "nl flex"),
+    (("createdDateTime",), "2026-03-01T12:00:00"),
+    (("createdDateTime",), 1_772_000_000),
+    (("targets", 0), {"type": "GROUP", "values": ["group-1"]}),  # the 3.0.x form
+    (("priority",), -1),
+    (("objectType",), "EVENTS"),
+    (("reportDescriptors", 0, "reportIntervals"), "SOMETIMES"),
+    (("payloadDescriptors", 0, "objectType"), "REPORT_PAYLOAD_DESCRIPTOR"),
+    (("intervals", 1, "intervalPeriod", "duration"), "3H"),
+    (("intervals", 1, "intervalPeriod", "start"), "2026-03-03"),
+    (("intervals", 1, "id"), "0"),
+    (("intervals", 1, "id"), 2**31),
+    (("intervals", 1, "payloads", 0, "values", 0), {"x": 1.0}),
+    (("intervals", 1, "payloads", 0, "type"), ""),
 ]
-BROKEN_INTERVALS = [
-    (("intervalPeriod", "duration"), "3H"),
-    (("intervalPeriod", "start"), "2026-03-03"),
-    (("id",), "0"),
-    (("id",), 2**31),
-    (("payloads", 0, "values", 0), {"x": 1.0}),
-    (("payloads", 0, "type"), ""),
-]
 
 
-@pytest.mark.parametrize(("field", "value", "path"), BROKEN_EVENTS)
-def test_broken_event_is_rejected_like_the_schema_does(field, value, path):
-    event = {**EVENT, field: value}
-    assert schema_errors("event", event)
-    with pytest.raises(ValidationError) as info:
-        parse_event(event)
-    located = [error["loc"][: len(path)] for error in info.value.errors()]
-    assert path in located
-
-
-@pytest.mark.parametrize(("path", "value"), BROKEN_INTERVALS)
-def test_broken_interval_is_rejected_naming_the_field(path, value):
+@pytest.mark.parametrize(("path", "value"), BROKEN)
+def test_broken_event_is_rejected_where_the_schema_rejects_it(path, value):
     event = copy.deepcopy(EVENT)
-    target = event["intervals"][1]
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    assert schema_errors("event", event)
-    with pytest.raises(ValidationError) as info:
+    _set(path, value)(event)
+    schema_paths = [tuple(error.absolute_path) for error in schema_errors("event", event)]
+    assert schema_paths  # the OpenAPI document rejects it ...
+    with pytest.raises(ValidationError) as info:  # ... and so do we, naming the same field
         parse_event(json.dumps(event))
-    error = info.value.errors()[0]
-    assert error["loc"][:2] == ("intervals", 1)
-    assert error["input"] == value or path[-1] in error["loc"]
+    locations = [error["loc"] for error in info.value.errors()]
+    for where in schema_paths:
+        assert any(loc[: len(where)] == where for loc in locations), (where, locations)
+    assert path in [loc[: len(path)] for loc in locations]
+    if not isinstance(value, dict):
+        assert value in [error["input"] for error in info.value.errors()]
 
 
 def test_missing_required_fields_are_named():
@@ -481,6 +482,7 @@ def _interval(event, k):
         (lambda e: e["payloadDescriptors"][0].update(payloadType="PRICE"), {},
          "payloadDescriptors", ["PRICE"]),
         (lambda e: _interval(e, 1).pop("intervalPeriod"), {}, "intervals[1].intervalPeriod", None),
+        (lambda e: e.update(duration="P9999Y"), {}, "duration", "P9999Y"),
     ],
 )  # fmt: skip
 def test_flex_event_rule_violations_are_named(change, kwargs, field, value):
@@ -642,6 +644,22 @@ def test_flex_delta_reports_are_valid_and_never_offer_more(active, reserved):
     assert (read.event_id, read.client_name) == ("baseline-1", SP)
 
 
+@settings(max_examples=25)
+@given(
+    st.lists(st.floats(-5.0, 60.0), min_size=16, max_size=16),
+    st.integers(0, 9999).map(lambda n: n / 100),
+)
+def test_delivered_flex_is_valid_and_never_claims_more(quarters_kw, baseline_kw):
+    dispatch = read_flex_event(EVENT)  # 16:00-20:00: 4 hours of quarter hours
+    offtake = Profile.from_grid(TimeGrid(DAY + 16 * HOUR, timedelta(minutes=15), 16), quarters_kw)
+    stored = stored_report(delivered_flex_report(dispatch, baseline_kw, offtake, SP))
+    values = [v for i in stored["resources"][0]["intervals"] for v in i["payloads"][0]["values"]]
+    reduction = np.maximum(baseline_kw - np.array(quarters_kw), 0.0)
+    assert all(v >= 0 and abs(v * 100 - round(v * 100)) < 1e-9 for v in values)
+    assert (np.array(values) <= reduction + 1e-12).all()
+    assert (np.array(values) > reduction - 0.01 - 1e-12).all()
+
+
 def test_report_writers_reject_bad_input():
     with pytest.raises(NlFlexRuleError, match="EAN13"):
         flex_delta_report("baseline-1", "8712423014023", 1.0)
@@ -749,3 +767,13 @@ def test_round_trip_office_depot():
     resource = to_json(regulation)["resources"][0]
     assert resource["intervalPeriod"] == {"start": "2026-03-02T10:00:00Z", "duration": "PT15M"}
     assert len(resource["intervals"]) == 16
+    # the corners of the reported band are deliverable: the load at its lowest, and at its highest
+    planned = unconstrained.charge_kw.sum(axis=0)
+    up, down = (
+        np.array([i["payloads"][k]["values"][0] for i in resource["intervals"]]) for k in (0, 1)
+    )
+    assert up.max() > 0 and down.max() > 0
+    for profile in (planned[40:56] - up, planned[40:56] + down):
+        lower, upper = np.full(grid.n, -np.inf), np.full(grid.n, np.inf)
+        lower[40:56] = upper[40:56] = profile
+        assert flexibility.within(lower - 1e-6, upper + 1e-6)

@@ -16,8 +16,13 @@ node of a :class:`~fera_flex.ChargingProblem`:
 Generic programmes get :func:`usage_forecast_report` and
 :func:`regulation_report`. Bodies from a peer go through :func:`parse_event` /
 :func:`parse_report` (size limit, strict JSON, the schema's model) before
-anything reads them; the models (:mod:`~fera_flex.standards.openadr.models`)
-follow the OpenADR 3.1.0 OpenAPI document.
+anything reads them.
+
+Modules: ``models`` (the OpenADR 3.1.0 objects, after the OpenAPI document,
+and intervalPeriod inheritance), ``wire`` (reading untrusted bodies),
+``events`` (the NL-Flex baseline and FLEX events), ``limits`` (a dispatch as
+node limits), ``availability`` (the deliverable flex per block) and
+``reports`` (everything a VEN writes).
 
 Conventions
 -----------

@@ -109,7 +109,7 @@ class _Blocks:
             flexibility = aggregate(problem, k)
         elif (
             not isinstance(flexibility, NodeFlexibility)
-            or flexibility.node_id != (problem.node_ids[k])
+            or flexibility.node_id != problem.node_ids[k]
         ):
             raise InputError(where, "flexibility", flexibility, f"must be aggregate(problem, {k})")
         self.flexibility = flexibility

@@ -269,6 +269,10 @@ def read_flex_event(
         period.start is not None and window == EVENT_WINDOW,
         "must start the window and last P1D",
     )
+    if event.duration is not None:  # an event duration may cut the intervals short, not loop them
+        span = parse_duration(event.duration, where, "duration")
+        ok = span is not None and span <= EVENT_WINDOW
+        require(where, "duration", event.duration, ok, "must not repeat the intervals past P1D")
     intervals = event.intervals or []
     require(where, "intervals", intervals, bool(intervals), "must hold at least one interval")
     timed = resolve_intervals(intervals, period, where)
