@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from fera_flex.errors import InputError
-from fera_flex.flexibility.offers import box_offer
+from fera_flex.flexibility import box_offer
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.standards.openadr._rules import check_ean13, floor_hundredth, power_value, require
