@@ -7,6 +7,7 @@ files) into a message on the error stream and exit code 1.
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -53,18 +54,13 @@ class _InvalidFileError(Exception):
 
     def lines(self) -> list[str]:
         """Every error with its JSON path in the file."""
-        from fera_flex._cli_validate import json_path
+        from fera_flex._cli_validate import pydantic_findings
 
         try:
             data: Any = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = None
-        return [
-            f"{self.path}: "
-            f"{json_path(data, tuple(item['loc']), missing=item['type'] == 'missing')}: "
-            f"{item['msg']}"
-            for item in self.error.errors(include_url=False)
-        ]
+        return [f"{self.path}: {f.path}: {f.message}" for f in pydantic_findings(self.error, data)]
 
 
 def _scenario(path: str):
@@ -279,7 +275,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if worst > _DEVIATION_KW:
         print(
             f"error: the dispatch cannot be followed within {_DEVIATION_KW} kW (off by up to "
-            f"{worst:.3g} kW): the limits or needs do not allow it; the plan written is the "
+            f"{worst:.3g} kW): the limits or needs do not allow it; the plan above is the "
             "closest one",
             file=err,
         )
@@ -296,8 +292,11 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fera_flex._demo import bundled_examples, run_demo
 
-    paths = args.paths or bundled_examples()
-    return run_demo(paths, out=out, folder=_out_dir(args), progress=err)
+    paths = [Path(path) for path in args.paths] or bundled_examples()
+    folder = _out_dir(args)
+    if folder is None and any(path.is_file() for path in paths):
+        folder = Path(tempfile.mkdtemp(prefix="fera-flex-demo-"))
+    return run_demo(paths, out=out, folder=folder, progress=err, err=err)
 
 
 _COMMANDS = {

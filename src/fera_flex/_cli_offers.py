@@ -96,6 +96,10 @@ def _slot(text: str, grid: TimeGrid) -> int:
     return int((moment.timestamp() - grid.start_s) // grid.step_s)
 
 
+def _local(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%m-%d %H:%M}"
+
+
 def offer_table(offers: Sequence[tuple[str, NodeOffer]], zone: tzinfo) -> list[str]:
     """One row per offer: window, baseline energy, largest down and up room, what it keeps."""
     from fera_flex._cli_plan import table
@@ -114,7 +118,7 @@ def offer_table(offers: Sequence[tuple[str, NodeOffer]], zone: tzinfo) -> list[s
         rows.append(
             [
                 identifier,
-                f"{grid.start.astimezone(zone):%m-%d %H:%M}-{grid.end.astimezone(zone):%H:%M}",
+                f"{_local(grid.start, zone)} - {_local(grid.end, zone)}",
                 f"{baseline_kwh:.1f}",
                 f"{down_kw:.1f}",
                 f"{up_kw:.1f}",

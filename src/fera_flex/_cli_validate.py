@@ -15,6 +15,9 @@ from the ``ocpp`` package when it is installed (with ``jsonschema``); without
 either, a note says that only the models checked them.
 
 Every problem is reported with its JSON path (``$.evses[0].connectors[1].max_voltage``).
+Rules that relate the fields of an object (time order, a TxProfile's
+transactionId) are checked once those fields are valid themselves: fix the
+field errors first, then validate again.
 """
 
 import json
@@ -32,7 +35,15 @@ from fera_flex.models import ocpi, ocpp
 from fera_flex.models.fera import FlexibilityDispatch, FlexibilityOffer
 from fera_flex.models.scenario import Scenario, session_reference_problems
 
-__all__ = ["KINDS", "Finding", "Kind", "json_path", "run_validate", "validation_findings"]
+__all__ = [
+    "KINDS",
+    "Finding",
+    "Kind",
+    "json_path",
+    "pydantic_findings",
+    "run_validate",
+    "validation_findings",
+]
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,8 @@ def _member(label: str) -> str:
     return label.removeprefix("constrained-")
 
 
-def _pydantic_findings(error: ValidationError, data: Any, prefix: str) -> list[Finding]:
+def pydantic_findings(error: ValidationError, data: Any, prefix: str = "$") -> list[Finding]:
+    """Every error of a ValidationError, with its JSON path in ``data`` (found at ``prefix``)."""
     found = []
     for item in error.errors(include_url=False):
         where = json_path(data, tuple(item["loc"]), missing=item["type"] == "missing")
@@ -184,7 +196,11 @@ def default_schema_dir() -> Path | None:
 def _schema_findings(validator: Any, payload: Any, prefix: str) -> list[Finding]:
     found = []
     for error in sorted(validator.iter_errors(payload), key=lambda e: list(map(str, e.path))):
-        where = json_path(payload, tuple(error.absolute_path))
+        loc = tuple(error.absolute_path)
+        missing = re.fullmatch(r"'(.+)' is a required property", error.message)
+        if error.validator == "required" and missing:  # name the missing field, as pydantic does
+            loc = (*loc, missing.group(1))
+        where = json_path(payload, loc, missing=missing is not None)
         found.append(Finding(prefix + where[1:], f"{error.message} (OCA schema)"))
     return found
 
@@ -200,7 +216,7 @@ def validation_findings(kind: Kind, item: Any, prefix: str, schemas: Path | None
         kind.model.model_validate_json(json.dumps(item))
     except ValidationError as error:
         seen = {finding.path for finding in found}
-        found += [f for f in _pydantic_findings(error, item, prefix) if f.path not in seen]
+        found += [f for f in pydantic_findings(error, item, prefix) if f.path not in seen]
     return found
 
 
@@ -224,10 +240,10 @@ def _parts(data: Any, forced: Kind | None) -> tuple[Kind | None, list[tuple[str,
     if isinstance(data, list) and len(data) == 4 and data[0] == 2 and isinstance(data[2], str):
         name = data[2] + "Request"
         kind = forced or KINDS.get(f"ocpp:{name}".casefold())
-        return kind, [("$[3]", data[3])], f"an OCPP-J CALL {data[2]!r}"
+        return kind, [("$[3]", data[3])], "the payload of an OCPP-J CALL of"
     if isinstance(data, list):
         kind = forced or _best(data)[0]
-        return kind, [(f"$[{i}]", item) for i, item in enumerate(data)], f"{len(data)} x"
+        return kind, [(f"$[{i}]", item) for i, item in enumerate(data)], f"an array of {len(data)}"
     if isinstance(data, dict):
         values = list(data.values())
         keyed = bool(values) and all(isinstance(value, dict) for value in values)
@@ -243,7 +259,7 @@ def _parts(data: Any, forced: Kind | None) -> tuple[Kind | None, list[tuple[str,
                     kind, by_id = mapped, True
         if by_id:
             keyed_parts = [(json_path(data, (key,)), value) for key, value in data.items()]
-            return kind, keyed_parts, f"{len(values)} x (by id)"
+            return kind, keyed_parts, f"an object of {len(values)} by id,"
         return kind, [("$", data)], "one"
     return forced, [("$", data)], "one"
 

@@ -19,10 +19,10 @@ Examples
 --------
 >>> from fera_flex.scenarios import random_problem
 >>> from fera_flex.scheduling.schedule import schedule
->>> plan = schedule(random_problem(6, n_slots=16, seed=1))
+>>> plan = schedule(random_problem(6, n_slots=16, seed=1), "highs")
 >>> fig = session_gantt(plan)
->>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()][:2]
-['CHEAP', 'charging']
+>>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()][3:]
+['REGULAR', 'charging', 'discharging (V2G)', 'plugged in']
 >>> site_plan(plan).axes[0].get_ylabel()
 'power [kW]'
 """
