@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m fera_flex demo examples/ocpi_site examples/scenarios/office_depot.json examples/scenarios/residential_street.json
+	$(PY) -m fera_flex demo examples/ocpi_site examples/scenarios/office_depot.json examples/scenarios/residential_street.json -o build/demo
 
 test: $(STAMP)
 	$(PY) -m pytest
