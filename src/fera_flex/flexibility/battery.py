@@ -34,9 +34,9 @@ deliverable **by construction**, with a witness found by one LP:
   is linear in ``(d[t], X[t-1])`` and is imposed at the worst corner of
   their box, and the compensation is linear in the final fill level, so
   every activation within the bands is met: it is deliverable. The LP
-  maximises the least of the bands' kept fractions (up and down power,
-  high and low fill level, each against the exact per-slot room), so that
-  no direction is given up for another.
+  maximises the least of the bands' kept fractions (up and down power in
+  each slot, high and low fill level, against the exact per-slot room), so
+  that no direction or slot is given up for another.
 
 The bands are then shrunk by a relative ``1e-6`` so that the solver's
 tolerance never makes an offer promise more than the exact set holds.
@@ -70,6 +70,15 @@ __all__ = ["BAND_SHRINK", "battery_offer", "witness_box_kw"]
 
 BAND_SHRINK = 1e-6
 """Relative shrink of the LP's bands (and their absolute floor in kW or kWh is this too)."""
+
+ROOM_FLOOR_KWH = 1e-6
+"""Room of a direction [kWh over the window] below which the LP does not balance it."""
+
+SHARE_RULES = ("present", "cohort", "stayers")
+"""Who holds the fill level (:meth:`_Witness._shares`); the witness LP tries each."""
+
+SHARE_FLOOR = 1e-12
+"""Change of a fill-level share between slots below which it is float rounding (kept at 0)."""
 
 
 def battery_offer(
@@ -174,15 +183,24 @@ class _Witness:
         self.fixed_kw[self.part] = 0.0  # what the other sessions draw (their baseline)
         self.fixed_node_kw = problem.node_loads_kw(self.fixed_kw)  # (m, T)
         self.power_kw = problem.power_max_kw[self.part]
-        self.share = self._shares()
+        self.share = self._shares(SHARE_RULES[0])
 
-    def _shares(self) -> NDArray[np.float64]:
+    def _shares(self, rule: str) -> NDArray[np.float64]:
         """``w[p, k]`` (n_part, W + 1): each participant's share of the fill level after slot k.
 
         Column 0 is the window's start (no fill level yet). A participant is
         eligible in a slot it is plugged in for entirely, as in the next one
         (or the slot is the window's last), so that it hands its part back
-        in a whole slot before it leaves.
+        in a whole slot before it leaves. Shares are proportional to the
+        power limit among
+
+        - ``"present"``: every eligible participant (an arrival takes up its
+          part of the fill level, which the others hand back);
+        - ``"cohort"``: the participants eligible in the first slot where any
+          is, while they stay (only departures move the fill level between
+          sessions);
+        - ``"stayers"``: the participants eligible in every slot of the
+          window, with constant shares (nobody hands anything over).
         """
         problem, first, stop = self.problem, self.first, self.stop
         full = problem.presence[self.part, first : stop + 1] == 1.0
@@ -190,6 +208,12 @@ class _Witness:
             full = np.column_stack([full, np.ones(self.part.size, dtype=bool)])
         eligible = full[:, :-1] & full[:, 1:]
         eligible[:, -1] = full[:, -2]  # the window's last slot: compensated outside the window
+        if rule == "cohort":
+            opening = np.flatnonzero(eligible.any(axis=0))
+            cohort = eligible[:, opening[0]] if opening.size else np.zeros(self.part.size, bool)
+            eligible &= cohort[:, None]
+        elif rule == "stayers":
+            eligible &= eligible.all(axis=1)[:, None]
         weight = np.where(eligible, self.power_kw[:, first:stop], 0.0)
         total = weight.sum(axis=0)
         share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
@@ -198,17 +222,32 @@ class _Witness:
     def bands(self, room_up_kw: NDArray, room_down_kw: NDArray) -> tuple[NDArray, ...]:
         """``U``, ``D`` [kW] and ``X_high``, ``X_low`` [kWh] per window slot (W,) each.
 
-        The LP maximises the least of the four bands' kept fractions, then
-        (a tenth as much) their sum: ``sum(U) / sum(room_up_kw)``, the same
-        for ``D``, and the mean fill level over the same energies (for a box:
-        of the two power bands, the fill levels being their sums). All zero
-        (the baseline point) when nothing participates or the LP has no
-        solution.
+        The LP maximises the least kept fraction, then (a tenth as much) the
+        bands' kept fractions summed: ``U[t] / room_up_kw[t]`` in every slot
+        and ``sum(U) / sum(room_up_kw)``, the same for ``D``, and the mean
+        fill levels against the power rooms' energies (for a box: the power
+        bands only, the fill levels being their sums). It is
+        solved for each share rule (:meth:`_shares`) and the better one kept.
+        All zero (the baseline point) when nothing participates or no LP has
+        a solution.
         """
         n_window = self.stop - self.first
-        zero = tuple(np.zeros(n_window) for _ in range(4))
+        best, values = -np.inf, np.zeros(4 * n_window)
         if self.part.size == 0:
-            return zero
+            return tuple(values.reshape(4, n_window))
+        for rule in SHARE_RULES:
+            self.share = self._shares(rule)
+            result = self._solve(room_up_kw, room_down_kw)
+            if result is not None and -result.fun > best:
+                best = -result.fun
+                values = result.x[-1 - 4 * n_window : -1]
+        values = values * (1.0 - BAND_SHRINK)
+        values = np.where(values > BAND_SHRINK, values, 0.0)
+        return tuple(values.reshape(4, n_window))
+
+    def _solve(self, room_up_kw: NDArray, room_down_kw: NDArray):
+        """The witness LP for the current shares: scipy's result, or None without a solution."""
+        n_window = self.stop - self.first
         layout = _Layout(self.part.size, self.problem.n_slots, n_window)
         rows = _Rows(layout.n_cols)
         self._session_rows(layout, rows)
@@ -220,12 +259,17 @@ class _Witness:
         rooms = (room_up_kw, room_down_kw) + (() if self.box else (room_up_kw, room_down_kw))
         for which, room in enumerate(rooms):
             energy = float(room.sum()) * dt_h
-            if energy <= 0:
+            if energy <= ROOM_FLOOR_KWH:  # no room that direction: nothing to balance
                 continue
             columns = list(range(layout.band(which, 0), layout.band(which + 1, 0)))
             scale = dt_h / energy if which < 2 else 1.0 / (n_window * energy)
             cost[columns] -= 0.1 * scale
-            rows.add_le([layout.balance, *columns], [1.0] + [-scale] * n_window, 0.0)
+            if which >= 2:  # a fill level: its mean against the power room's energy
+                rows.add_le([layout.balance, *columns], [1.0] + [-scale] * n_window, 0.0)
+                continue
+            for column, slot_room in zip(columns, room, strict=True):
+                if slot_room * dt_h > ROOM_FLOOR_KWH:  # a power band: slot by slot
+                    rows.add_le([layout.balance, column], [1.0, -1.0 / slot_room], 0.0)
         result = linprog(
             cost,
             A_ub=rows.matrix(rows.le),
@@ -235,11 +279,7 @@ class _Witness:
             bounds=self._bounds(layout),
             method="highs",
         )
-        if result.status != 0:
-            return zero
-        values = result.x[layout.band(0, 0) : layout.balance] * (1.0 - BAND_SHRINK)
-        values = np.where(values > BAND_SHRINK, values, 0.0)
-        return tuple(values.reshape(4, n_window))
+        return result if result.status == 0 else None
 
     def _bounds(self, layout: _Layout) -> NDArray:
         """Every profile within its session's power limit; compensation only outside the window."""
@@ -265,6 +305,8 @@ class _Witness:
         """
         dt_h = self.problem.grid.dt_h
         change = share - previous
+        if abs(change) <= SHARE_FLOOR:  # rounding of equal shares, not a hand-over
+            change = 0.0
         rise_cols, rise_vals = [layout.band(0, k)], [share]
         fall_cols, fall_vals = [layout.band(1, k)], [share]
         if k > 0 and change != 0.0:

@@ -8,11 +8,11 @@ private helpers here set an offer up: the node's set, the baseline plan and
 load, the window, each slot's own room and the fractions an offer keeps.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility.aggregate import NodeFlexibility, aggregate
@@ -53,6 +53,9 @@ class NodeOffer:
         A battery offer's bounds on the node's energy from the window's start
         to the end of each slot [kWh]; any profile within the power range
         and these bounds is deliverable.
+    fine : NodeOffer or None
+        The offer on the problem's slots that a resampled offer came from
+        (see :meth:`lifted`).
     """
 
     node_id: str
@@ -68,6 +71,7 @@ class NodeOffer:
     option_cost_eur: NDArray[np.float64] | None = None
     energy_min_kwh: NDArray[np.float64] | None = None
     energy_max_kwh: NDArray[np.float64] | None = None
+    fine: "NodeOffer | None" = field(default=None, repr=False, compare=False)
 
     def to_fera(self, offer_id: str) -> FlexibilityOffer:
         """The offer as a FERA :class:`~fera_flex.models.fera.FlexibilityOffer`."""
@@ -94,13 +98,20 @@ class NodeOffer:
     def resampled(self, step: timedelta | int) -> "NodeOffer":
         """The offer on ISPs of ``step`` (a whole multiple of its slot length), still deliverable.
 
-        An activation on the coarse ISPs fixes each ISP's mean power; every
-        power is the mean of its slots' values. A coarse box or battery
-        profile ``y`` is delivered by the fine profile that takes, in every
-        slot of an ISP, the same fraction of the slot's own range
-        (``lo + f (hi - lo)``): it lies in the fine box and has the same
-        energy per ISP, so the battery's energy bounds (taken at the ISP
-        ends) hold too. An option is delivered by its own fine profile.
+        An activation on the coarse ISPs fixes each ISP's mean power.
+
+        - box: each bound is the mean of its slots' bounds; a coarse profile
+          is delivered by the fine one that takes, in every slot of an ISP,
+          the same fraction of the slot's range (in the fine box, same energy);
+        - battery: the fine profile keeps the ISP's deviation from the
+          baseline in each of its slots, so the power band is the slots'
+          narrowest, and the fill level, linear within an ISP, stays inside
+          the fine band when its value at each ISP end is at most the fine
+          band's least over that ISP and the next;
+        - options: each option is the mean of its slots (its fine profile
+          delivers it).
+
+        The kept fractions shrink by what the coarser band gives up.
 
         Raises
         ------
@@ -111,10 +122,10 @@ class NodeOffer:
         """
         step_s = int(step.total_seconds()) if isinstance(step, timedelta) else int(step)
         grid = self.grid
-        factor = step_s // grid.step_s
         if step_s <= 0 or step_s % grid.step_s:
             reason = f"must be a whole multiple of the slot length ({grid.step_s} s)"
             raise InputError("NodeOffer.resampled", "step", step, reason)
+        factor = step_s // grid.step_s
         if grid.n % factor or grid.start_s % step_s:
             reason = (
                 f"the window ({grid.n} slots of {grid.step_s} s from {grid.start.isoformat()}) "
@@ -124,24 +135,110 @@ class NodeOffer:
         if factor == 1:
             return self
 
-        def mean(values):
-            if values is None:
-                return None
-            return values.reshape(*values.shape[:-1], -1, factor).mean(axis=-1)
+        def blocks(values):
+            return values.reshape(*values.shape[:-1], -1, factor)
 
-        def ends(values):
-            return None if values is None else values[factor - 1 :: factor].copy()
-
+        baseline = blocks(self.baseline_kw).mean(axis=-1)
+        up, down = self.power_max_kw - self.baseline_kw, self.baseline_kw - self.power_min_kw
+        changes = {}
+        if self.shape == "battery":
+            up_kw, down_kw = blocks(up).min(axis=-1), blocks(down).min(axis=-1)
+            cumulative = np.cumsum(self.baseline_kw)[factor - 1 :: factor] * grid.dt_h
+            fine_cumulative = np.cumsum(self.baseline_kw) * grid.dt_h
+            high = _next_two_least(blocks(self.energy_max_kwh - fine_cumulative).min(axis=-1))
+            low = _next_two_least(blocks(fine_cumulative - self.energy_min_kwh).min(axis=-1))
+            changes = {"energy_min_kwh": cumulative - low, "energy_max_kwh": cumulative + high}
+        else:
+            up_kw, down_kw = blocks(up).mean(axis=-1), blocks(down).mean(axis=-1)
+        if self.options_kw is not None:
+            changes["options_kw"] = blocks(self.options_kw).mean(axis=-1)
         return replace(
             self,
+            fine=self,
             grid=TimeGrid(grid.start, timedelta(seconds=step_s), grid.n // factor),
-            baseline_kw=mean(self.baseline_kw),
-            power_min_kw=mean(self.power_min_kw),
-            power_max_kw=mean(self.power_max_kw),
-            options_kw=mean(self.options_kw),
-            energy_min_kwh=ends(self.energy_min_kwh),
-            energy_max_kwh=ends(self.energy_max_kwh),
+            baseline_kw=baseline,
+            power_min_kw=baseline - down_kw,
+            power_max_kw=baseline + up_kw,
+            kept_up=self.kept_up * _retained(up_kw * factor, up),
+            kept_down=self.kept_down * _retained(down_kw * factor, down),
+            **changes,
         )
+
+    def lifted(self, power_kw: ArrayLike) -> tuple[TimeGrid, NDArray[np.float64]]:
+        """The activation on the problem's slots that delivers ``power_kw`` (one value per ISP).
+
+        For an offer that was not resampled, ``power_kw`` itself. Otherwise
+        the fine profile of :meth:`resampled`'s proof (for options: an option,
+        or a point between the baseline and one, on the fine slots), ready to
+        be disaggregated as a dispatch on the returned grid.
+
+        Raises
+        ------
+        InputError
+            When ``power_kw`` has the wrong length, is not finite, or lies
+            outside the offer (out of the power range or the energy range, or,
+            for options, on no segment from the baseline to an option).
+        """
+        power = np.asarray(power_kw, dtype=np.float64)
+        where = f"NodeOffer {self.node_id!r}"
+        if power.shape != self.baseline_kw.shape or not np.isfinite(power).all():
+            reason = f"must be {self.baseline_kw.size} finite powers, one per ISP"
+            raise InputError(where, "power_kw", power.tolist(), reason)
+        tol = 1e-9 * max(1.0, float(np.abs(self.power_max_kw).max(initial=0.0)))
+        outside = (power < self.power_min_kw - tol) | (power > self.power_max_kw + tol)
+        if outside.any():
+            isp = int(np.flatnonzero(outside)[0])
+            reason = f"ISP {isp} is outside the offer's power range"
+            raise InputError(where, "power_kw", power.tolist(), reason)
+        if self.energy_min_kwh is not None:
+            energy = np.cumsum(power) * self.grid.dt_h
+            beyond = (energy < self.energy_min_kwh - tol) | (energy > self.energy_max_kwh + tol)
+            if beyond.any():
+                isp = int(np.flatnonzero(beyond)[0])
+                reason = f"the energy to the end of ISP {isp} is outside the offer's energy range"
+                raise InputError(where, "power_kw", power.tolist(), reason)
+        if self.shape == "options":
+            return self._lifted_option(power, where, tol)
+        if self.fine is None:
+            return self.grid, power
+        fine = self.fine
+        factor = fine.baseline_kw.size // power.size
+        if self.shape == "battery":
+            deviation = np.repeat(power - self.baseline_kw, factor)
+            return fine.lifted(fine.baseline_kw + deviation)
+        width = self.power_max_kw - self.power_min_kw
+        share = np.divide(
+            power - self.power_min_kw, width, out=np.zeros_like(power), where=width > 0
+        )
+        fine_width = fine.power_max_kw - fine.power_min_kw
+        return fine.lifted(fine.power_min_kw + np.repeat(share, factor) * fine_width)
+
+    def _lifted_option(self, power, where, tol):
+        """An options offer's activation: a point from the baseline towards one option."""
+        for k, option in enumerate(self.options_kw):
+            step = option - self.baseline_kw
+            reach = float(step @ step)
+            factor = 0.0 if reach == 0 else float((power - self.baseline_kw) @ step) / reach
+            on = 0.0 <= factor <= 1.0 + 1e-12
+            if on and np.allclose(self.baseline_kw + factor * step, power, rtol=0, atol=tol):
+                if self.fine is None:
+                    return self.grid, power
+                fine = self.fine
+                return fine.grid, fine.baseline_kw + factor * (
+                    fine.options_kw[k] - fine.baseline_kw
+                )
+        reason = "is neither an option nor between the baseline and one"
+        raise InputError(where, "power_kw", power.tolist(), reason)
+
+
+def _next_two_least(values: NDArray) -> NDArray[np.float64]:
+    """``min(values[h], values[h + 1])`` per ISP (the last one: its own)."""
+    return np.minimum(values, np.append(values[1:], np.inf))
+
+
+def _retained(coarse: NDArray, fine: NDArray) -> float:
+    total = float(fine.sum())
+    return 1.0 if total <= 0 else float(coarse.sum()) / total
 
 
 def _setting(problem, node, plan, window, rivals):
