@@ -254,3 +254,30 @@ def test_without_matplotlib_the_message_says_how_to_install(plan, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'fera_flex\[plot\]'"):
         plot.session_gantt(plan)
+
+
+def test_session_gantt_draws_charging_only_while_plugged_in():
+    grid = TimeGrid(datetime(2026, 3, 2, tzinfo=timezone.utc), 900, 8)
+    problem = ChargingProblem.from_arrays(
+        grid=grid,
+        arrival_slot=[1],
+        departure_slot=[5],
+        energy_kwh=[7.0],
+        power_max_kw=11.0,
+        node_of_session=[0],
+        node_parent=[-1],
+        node_capacity_kw=50.0,
+        price_eur_per_kwh=0.3,
+        first_slot_fraction=[0.4],
+        last_slot_fraction=[0.6],
+    )
+    plan = schedule(problem, "highs")
+    assert plan.charge_kw[0, 1] > 0 and plan.charge_kw[0, 4] > 0  # it charges in both part slots
+    (ax,) = plot.session_gantt(plan).axes
+    start_s, end_s = plot.session_stays_s(problem)
+    epoch = mdates.date2num(datetime(1970, 1, 1, tzinfo=timezone.utc))
+    low, high = epoch + start_s[0] / 86_400, epoch + end_s[0] / 86_400
+    bars = [path.vertices[:, 0] for c in ax.collections for path in c.get_paths()]
+    assert len(bars) >= 2
+    for x in bars:
+        assert low - 1e-9 <= x.min() and x.max() <= high + 1e-9

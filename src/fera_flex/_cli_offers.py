@@ -10,11 +10,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from fera_flex.errors import InputError
-from fera_flex.flexibility.offers import NodeOffer
-from fera_flex.models.scenario import Scenario
-from fera_flex.timeseries import TimeGrid
+
+if TYPE_CHECKING:  # importing them needs the solvers; ``fera-flex --help`` should not
+    from fera_flex.flexibility.offers import NodeOffer
+    from fera_flex.models.scenario import Scenario
+    from fera_flex.timeseries import TimeGrid
 
 __all__ = ["OFFER_FORMATS", "OfferFormat", "offer_id", "offer_table", "parse_window"]
 
@@ -36,10 +39,10 @@ class OfferFormat:
 
     description: str
     file_name: str
-    write: Callable[[Sequence[tuple[str, NodeOffer]], Scenario], str]
+    write: Callable[[Sequence[tuple[str, "NodeOffer"]], "Scenario"], str]
 
 
-def _native(offers: Sequence[tuple[str, NodeOffer]], scenario: Scenario) -> str:
+def _native(offers: Sequence[tuple[str, "NodeOffer"]], scenario: "Scenario") -> str:
     """The offers as a JSON array of FERA FlexibilityOffer objects."""
     del scenario  # the FERA objects name their node and time grid themselves
     items = [offer.to_fera(identifier).model_dump(mode="json") for identifier, offer in offers]
@@ -56,13 +59,13 @@ OFFER_FORMATS: dict[str, OfferFormat] = {
 """Format name -> how to write offers in it."""
 
 
-def offer_id(scenario: Scenario, offer: NodeOffer) -> str:
+def offer_id(scenario: "Scenario", offer: "NodeOffer") -> str:
     """A readable, unique id of an offer: scenario, node, shape and window slots."""
     first, stop = offer.window
     return f"{scenario.name}/{offer.node_id}/{offer.shape}/{first}-{stop}"
 
 
-def parse_window(values: Sequence[str], grid: TimeGrid) -> tuple[int, int]:
+def parse_window(values: Sequence[str], grid: "TimeGrid") -> tuple[int, int]:
     """``--window A B``: slot numbers, or RFC 3339 times on the grid (``B`` is exclusive).
 
     Raises
@@ -73,7 +76,7 @@ def parse_window(values: Sequence[str], grid: TimeGrid) -> tuple[int, int]:
     return _slot(values[0], grid), _slot(values[1], grid)
 
 
-def _slot(text: str, grid: TimeGrid) -> int:
+def _slot(text: str, grid: "TimeGrid") -> int:
     try:
         return int(text)
     except ValueError:
@@ -100,7 +103,7 @@ def _local(moment: datetime, zone: tzinfo) -> str:
     return f"{moment.astimezone(zone):%m-%d %H:%M}"
 
 
-def offer_table(offers: Sequence[tuple[str, NodeOffer]], zone: tzinfo) -> list[str]:
+def offer_table(offers: Sequence[tuple[str, "NodeOffer"]], zone: tzinfo) -> list[str]:
     """One row per offer: window, baseline energy, largest down and up room, what it keeps."""
     from fera_flex._cli_plan import table
 

@@ -219,9 +219,10 @@ def summarise_plan(scenario: Scenario, problem: Any = None, plan: Any = None) ->
     ]
     for session_id, cause in list(plan.unmet_causes.items())[:3]:
         lines.append(f"  unmet {session_id}: {cause}")
-    first = plan.session_ids[0]
-    profile = plan.to_ocpi_profiles()[first]
-    lines.append(f"  OCPI ChargingProfile for {first}: {profile.model_dump_json()[:160]}...")
+    if plan.session_ids:
+        first = plan.session_ids[0]
+        profile = plan.to_ocpi_profiles()[first]
+        lines.append(f"  OCPI ChargingProfile for {first}: {profile.model_dump_json()[:160]}...")
     return lines
 
 
@@ -252,6 +253,8 @@ def flexibility_demo(
     from fera_flex.plot import scenario_time_zone
     from fera_flex.scheduling.verify import verify_plan
 
+    if problem.n_sessions == 0:
+        return ["  no sessions: no flexibility to offer"]
     zone = scenario_time_zone(scenario)
     root = int(problem.node_order[0])
     n_slots = problem.n_slots

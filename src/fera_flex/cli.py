@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan a scenario; write OCPI ChargingProfiles and OCPP SetChargingProfileRequests",
         description="Plan every session of a scenario within every limit, print what each "
         "session gets and how full each grid node is, and (with -o) write the OCPI "
-        "ChargingProfiles, the OCPP SetChargingProfileRequests per EVSE and a plan summary.",
+        "ChargingProfiles, the OCPP SetChargingProfileRequests per EVSE and a plan summary. "
+        "A plan that cannot meet every need is still a plan (exit code 0): the table says "
+        "which limit keeps each short session from its need.",
     )
     solve.add_argument("scenario", help="scenario JSON file")
     solve.add_argument("-o", "--output", metavar="DIR", help="folder to write the files into")

@@ -356,7 +356,10 @@ def session_gantt(
             (plan.charge_kw[i] > _ON_KW, None),
             (plan.discharge_kw[i] > _ON_KW, "////"),
         ):
-            spans = [(edges[a], edges[b] - edges[a]) for a, b in _runs(runs)]
+            clipped = [  # a partial first or last slot: only while plugged in
+                (max(edges[a], starts[i]), min(edges[b], ends[i])) for a, b in _runs(runs)
+            ]
+            spans = [(low, high - low) for low, high in clipped]
             if spans:
                 ax.broken_barh(
                     spans,
