@@ -17,8 +17,8 @@ Rules (``i`` a session, ``t`` a slot, ``k`` a node):
 - ``charge[i, t]`` is 0 or at least ``power_min_kw[i]``.
 - Energy into the battery in a slot:
   ``(charge * charge_efficiency - discharge / discharge_efficiency) * presence * dt_h``;
-  its sum over the horizon is at most ``energy_kwh[i]``, its running sum never
-  below 0.
+  its sum over the horizon is at most ``energy_max_kwh[i]`` (the need when the
+  range is one value), its running sum never below 0.
 - Net EV load through node ``k`` (sessions attached to ``k`` or to any node
   below it, charge minus discharge) within
   ``[min(-export_capacity - base, 0), max(node_capacity - base, 0)]`` where
@@ -225,13 +225,13 @@ def violations(problem, charge_kw, discharge_kw, tol: float = 1e-9) -> list[str]
         p_min,
     )
 
-    # energy: total at most the need, running battery level never below 0
+    # energy: total at most the most it may take, running battery level never below 0
     gained = _gained(problem, charge, discharge)
     magnitude = np.abs(_gained(problem, np.abs(charge), -np.abs(discharge)))
-    need = np.asarray(problem.energy_kwh, dtype=np.float64)
+    most = np.asarray(problem.energy_max_kwh, dtype=np.float64)
     total = gained.sum(axis=1)
-    allow = tol + _rounding(magnitude.sum(axis=1) + need, n_slots)
-    _flag(found, "energy above the need", sessions, total > need + allow, total, need)
+    allow = tol + _rounding(magnitude.sum(axis=1) + np.where(np.isfinite(most), most, 0.0), n_slots)
+    _flag(found, "energy above the most", sessions, total > most + allow, total, most)
     level = np.cumsum(gained, axis=1)
     allow = tol + _rounding(np.cumsum(magnitude, axis=1), np.arange(1, n_slots + 1))
     _flag(found, "battery below empty", sessions, level < -allow, level, zero)

@@ -555,7 +555,7 @@ def test_independent_checker_flags_each_limit():
     five = np.full((2, 2), 5.0)
     assert independent.violations(full, five, zero) == []
     found = independent.violations(full, five + np.array([[over, 0.0], [0.0, 0.0]]), zero)
-    assert any("energy above the need" in v for v in found), found
+    assert any("energy above the most" in v for v in found), found
 
 
 def test_independent_checker_reads_a_given_evse_rating():
