@@ -271,7 +271,8 @@ def test_written_ocpp_limits_never_exceed_the_evse(tmp_path_factory, seed, capac
     )
     folder = tmp_path_factory.mktemp("limits")
     scenario.save(folder / "s.json")
-    assert cli.main(["solve", str(folder / "s.json"), "-o", str(folder / "out")]) == 0
+    argv = ["solve", str(folder / "s.json"), "-o", str(folder / "out"), "--method", "highs"]
+    assert cli.main(argv) == 0
     evses = {evse.uid: evse for location in scenario.locations for evse in location.evses}
     sessions = {session.id: session for session in scenario.sessions}
     for path in (folder / "out" / "ocpp").glob("*/*.json"):
@@ -714,3 +715,15 @@ def test_demo_without_paths_runs_the_bundled_examples(monkeypatch, tmp_path):
     ((paths, options),) = seen
     assert SITE in paths and SCENARIOS / "office_depot.json" in paths
     assert options["folder"] == tmp_path
+
+
+@pytest.mark.parametrize(("error", "code"), [(KeyboardInterrupt, 130), (BrokenPipeError, 141)])
+def test_interrupt_and_closed_pipe_exit_quietly(monkeypatch, capsys, error, code):
+    from fera_flex import _cli_commands
+
+    def stop(*args):
+        raise error
+
+    monkeypatch.setattr(_cli_commands, "run", stop)
+    assert cli.main(["validate", "x.json"]) == code
+    assert "Traceback" not in capsys.readouterr().err

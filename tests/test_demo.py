@@ -54,11 +54,12 @@ def test_missing_folder(tmp_path):
     assert "is not a folder" in out.getvalue()
 
 
-def test_demo_summarises_bundled_scenarios(capsys, tmp_path):
+def test_demo_summarises_bundled_scenarios():
     scenarios = SITE.parent / "scenarios"
-    paths = [str(scenarios / "office_depot.json"), str(scenarios / "residential_street.json")]
-    assert cli.main(["demo", *paths, "-o", str(tmp_path)]) == 0
-    text = capsys.readouterr().out
+    paths = [scenarios / "office_depot.json", scenarios / "residential_street.json"]
+    out = io.StringIO()
+    assert run_demo(paths, out=out) == 0  # no folder: nothing written
+    text = out.getvalue()
     assert "Scenario office-depot-utrecht" in text and "40 EVSEs" in text
     assert "Scenario residential-street-amersfoort" in text
     assert "70..160 kW over time" in text
@@ -67,31 +68,30 @@ def test_demo_summarises_bundled_scenarios(capsys, tmp_path):
     # an offer of each root around its peak, dispatched and followed
     assert text.count("offer (box, deliverable) for 'trafo'") == 1
     assert text.count("offer (box, deliverable) for 'lv-feeder'") == 1
-    assert text.count("dispatch (") == 2 and "followed within" in text
-    for name in ("office-depot-utrecht", "residential-street-amersfoort"):
-        for picture in ("site", "sessions", "flexibility"):
-            png = tmp_path / f"{name}-{picture}.png"
-            assert png.read_bytes().startswith(b"\x89PNG") and str(png) in text
-        offer = FlexibilityOffer.model_validate(
-            json.loads((tmp_path / f"{name}-offer.json").read_text())[0]
-        )
-        dispatch = FlexibilityDispatch.model_validate_json(
-            (tmp_path / f"{name}-dispatch.json").read_text()
-        )
-        assert dispatch.offer_id == offer.id and dispatch.node_id == offer.node_id
-        low, high = np.array(offer.power_min_kw), np.array(offer.power_max_kw)
-        assert ((low - 1e-9 <= dispatch.power_kw) & (dispatch.power_kw <= high + 1e-9)).all()
-        summary = json.loads((tmp_path / f"{name}-dispatched" / "plan_summary.json").read_text())
-        assert summary["plan"]["violations"] == [] and summary["plan"]["unmet_kwh"] < 1e-6
-        assert list((tmp_path / f"{name}-dispatched" / "ocpp").glob("*/evse-*.json"))
-
-
-def test_demo_offer_and_dispatch_without_a_folder():
-    out = io.StringIO()
-    assert run_demo([SITE.parent / "scenarios" / "residential_street.json"], out=out) == 0
-    text = out.getvalue()
-    assert "offer (box, deliverable) for 'lv-feeder'" in text and "dispatch (" in text
+    assert text.count("dispatch (") == 2 and text.count("followed within") == 2
     assert "pictures" not in text
+
+
+def test_demo_writes_offer_dispatch_profiles_and_pictures(capsys, tmp_path):
+    path = SITE.parent / "scenarios" / "residential_street.json"
+    assert cli.main(["demo", str(path), "-o", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    name = "residential-street-amersfoort"
+    for picture in ("site", "sessions", "flexibility"):
+        png = tmp_path / f"{name}-{picture}.png"
+        assert png.read_bytes().startswith(b"\x89PNG") and str(png) in text
+    offer = FlexibilityOffer.model_validate(
+        json.loads((tmp_path / f"{name}-offer.json").read_text())[0]
+    )
+    dispatch = FlexibilityDispatch.model_validate_json(
+        (tmp_path / f"{name}-dispatch.json").read_text()
+    )
+    assert dispatch.offer_id == offer.id and dispatch.node_id == offer.node_id
+    low, high = np.array(offer.power_min_kw), np.array(offer.power_max_kw)
+    assert ((low - 1e-9 <= dispatch.power_kw) & (dispatch.power_kw <= high + 1e-9)).all()
+    summary = json.loads((tmp_path / f"{name}-dispatched" / "plan_summary.json").read_text())
+    assert summary["plan"]["violations"] == [] and summary["plan"]["unmet_kwh"] < 1e-6
+    assert list((tmp_path / f"{name}-dispatched" / "ocpp").glob("*/evse-*.json"))
 
 
 def test_demo_errors_go_to_the_error_stream(tmp_path):

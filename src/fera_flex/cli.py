@@ -6,7 +6,8 @@ into per-EVSE OCPP profiles), ``validate`` (check OCPI, OCPP, FERA and scenario
 files) and ``demo`` (the bundled example, end to end). ``fera-flex COMMAND
 --help`` describes each.
 
-Exit codes: 0 done, 1 invalid input or a plan that failed, 2 wrong usage.
+Exit codes: 0 done, 1 invalid input or a plan that failed, 2 wrong usage
+(130 interrupted, 141 when the reader of the output went away).
 Results go to stdout, errors to stderr; a progress bar is drawn on stderr
 only when it is a terminal.
 
@@ -18,6 +19,8 @@ usage: fera-flex validate [-h] ...
 """
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -201,4 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0)
     from fera_flex import _cli_commands
 
-    return _cli_commands.run(args, parser, out, err)
+    try:
+        return _cli_commands.run(args, parser, out, err)
+    except KeyboardInterrupt:
+        print(f"fera-flex {args.command}: interrupted", file=err)
+        return 130
+    except BrokenPipeError:  # the reader (``| head``) has gone: as a shell tool does, stop quietly
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # not a real file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return 141
