@@ -615,6 +615,12 @@ def test_validate_type_is_forced(capsys, tmp_path):
     assert code == 1 and f"{path}: $.energy_need: " in err
 
 
+def test_validate_empty_output_is_valid(capsys, tmp_path):
+    (tmp_path / "none.json").write_text("{}")
+    code, out, _ = run(capsys, "validate", tmp_path / "none.json")
+    assert code == 0 and "valid: empty (nothing to check)" in out
+
+
 def test_validate_unrecognised_and_not_json(capsys, tmp_path):
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps({"colour": "blue"}))

@@ -186,8 +186,7 @@ def _node_rows(scenario: Scenario, plan: ChargingPlan) -> list[dict[str, Any]]:
         finite = np.isfinite(limit)
         safe = np.where(finite, limit, 0.0)
         at_limit = finite & (load >= safe - _AT_LIMIT_RTOL * np.maximum(1.0, np.abs(safe)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            use = np.where(finite & (safe > 0), load / np.where(safe > 0, safe, 1.0), 0.0)
+        use = np.where(finite & (safe > 0), load / np.where(safe > 0, safe, 1.0), 0.0)
         shadow = None if prices is None else prices[k]
         top = None if shadow is None else int(shadow.argmax())
         rows.append(

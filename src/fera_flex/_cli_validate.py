@@ -277,6 +277,8 @@ def check_file(path: Path, forced: Kind | None, schemas: Path | None) -> tuple[s
     except ValueError as err:
         where = f"line {err.lineno} column {err.colno}" if hasattr(err, "lineno") else "$"
         return "not JSON", [Finding(where, f"not valid JSON: {err}")]
+    if data == [] or data == {}:
+        return "empty (nothing to check)", []
     kind, parts, amount = _parts(data, forced)
     if kind is None:
         return "unrecognised content", [
