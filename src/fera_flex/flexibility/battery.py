@@ -74,6 +74,9 @@ BAND_SHRINK = 1e-6
 ROOM_FLOOR_KWH = 1e-6
 """Room of a direction [kWh over the window] below which the LP does not balance it."""
 
+SLOT_ROOM_RTOL = 1e-3
+"""A slot's room below this fraction of the window's largest is not balanced (no 1/tiny rows)."""
+
 SHARE_RULES = ("present", "cohort", "stayers")
 """Who holds the fill level (:meth:`_Witness._shares`); the witness LP tries each."""
 
@@ -137,23 +140,21 @@ def witness_box_kw(
 
 @dataclass
 class _Layout:
-    """Columns of the witness LP: three profiles per participant (p, T), then four bands (W,)."""
+    """Columns of the witness LP: the anchor per participant and window slot, then the bands."""
 
     n_part: int
-    n_slots: int
     n_window: int
 
-    def profile(self, case: int, p: int, t: int) -> int:
-        """Case 0: the anchor; 1 and 2: compensation for the highest / lowest final fill level."""
-        return (case * self.n_part + p) * self.n_slots + t
+    def anchor(self, p: int, k: int) -> int:
+        return p * self.n_window + k
 
     def band(self, which: int, k: int) -> int:
         """Band 0: up power ``U``, 1: down power ``D`` [kW], 2: ``X_high``, 3: ``X_low`` [kWh]."""
-        return 3 * self.n_part * self.n_slots + which * self.n_window + k
+        return (self.n_part + which) * self.n_window + k
 
     @property
     def balance(self) -> int:
-        """The least of the four bands' kept fractions (the LP maximises it first)."""
+        """The least of the bands' kept fractions (the LP maximises it first)."""
         return self.band(4, 0)
 
     @property
@@ -183,7 +184,10 @@ class _Witness:
         self.fixed_kw[self.part] = 0.0  # what the other sessions draw (their baseline)
         self.fixed_node_kw = problem.node_loads_kw(self.fixed_kw)  # (m, T)
         self.power_kw = problem.power_max_kw[self.part]
+        self.plan_kw = charge[self.part]
         self.share = self._shares(SHARE_RULES[0])
+        self.groups = list(self._groups())
+        self.energy_range_kwh = self._window_energy_range()
 
     def _shares(self, rule: str) -> NDArray[np.float64]:
         """``w[p, k]`` (n_part, W + 1): each participant's share of the fill level after slot k.
@@ -248,7 +252,7 @@ class _Witness:
     def _solve(self, room_up_kw: NDArray, room_down_kw: NDArray):
         """The witness LP for the current shares: scipy's result, or None without a solution."""
         n_window = self.stop - self.first
-        layout = _Layout(self.part.size, self.problem.n_slots, n_window)
+        layout = _Layout(self.part.size, n_window)
         rows = _Rows(layout.n_cols)
         self._session_rows(layout, rows)
         self._group_rows(layout, rows)
@@ -267,8 +271,9 @@ class _Witness:
             if which >= 2:  # a fill level: its mean against the power room's energy
                 rows.add_le([layout.balance, *columns], [1.0] + [-scale] * n_window, 0.0)
                 continue
+            floor = max(ROOM_FLOOR_KWH / dt_h, SLOT_ROOM_RTOL * float(room.max()))
             for column, slot_room in zip(columns, room, strict=True):
-                if slot_room * dt_h > ROOM_FLOOR_KWH:  # a power band: slot by slot
+                if slot_room > floor:  # a power band: slot by slot (not a sliver of room)
                     rows.add_le([layout.balance, column], [1.0, -1.0 / slot_room], 0.0)
         result = linprog(
             cost,
@@ -277,19 +282,16 @@ class _Witness:
             A_eq=rows.matrix(rows.eq),
             b_eq=np.array(rows.eq_rhs),
             bounds=self._bounds(layout),
-            method="highs",
+            method="highs-ipm",  # a third of the dual simplex's time on these LPs
         )
         return result if result.status == 0 else None
 
     def _bounds(self, layout: _Layout) -> NDArray:
-        """Every profile within its session's power limit; compensation only outside the window."""
+        """The anchor within each session's power limit; no band where nobody holds a share."""
         high = np.full(layout.n_cols, np.inf)
-        power = self.power_kw * (self.problem.presence[self.part] > 0)
-        for case in range(3):
-            limit = power.copy()
-            if case:
-                limit[:, self.first : self.stop] = 0.0  # unused: the anchor holds the window
-            high[layout.profile(case, 0, 0) : layout.profile(case + 1, 0, 0)] = limit.ravel()
+        window = slice(self.first, self.stop)
+        plugged = self.problem.presence[self.part, window] > 0
+        high[: layout.band(0, 0)] = (self.power_kw[:, window] * plugged).ravel()
         nobody = self.share[:, 1:].sum(axis=0) == 0  # no fill level and no deviation there
         for which in range(4):
             high[layout.band(which, 0) : layout.band(which + 1, 0)][nobody] = 0.0
@@ -319,44 +321,89 @@ class _Witness:
         return (rise_cols, rise_vals), (fall_cols, fall_vals)
 
     def _session_rows(self, layout: _Layout, rows: "_Rows") -> None:
-        """Each participant's power limit at the worst deviation, its energy range in each case."""
-        problem, first, stop = self.problem, self.first, self.stop
-        energy_h = problem.slot_energy_h[self.part]
-        need, top = capped_energy_range(problem)
-        efficiency = problem.charge_efficiency[self.part]
-        low_kwh, high_kwh = need[self.part] / efficiency, top[self.part] / efficiency
-        window = np.arange(first, stop)
-        outside = np.setdiff1d(np.arange(problem.n_slots), window)
-        last = stop - first - 1
+        """Each participant's power limit at the worst deviation, its window energy in each case."""
+        window = np.arange(self.first, self.stop)
+        last = window.size - 1
+        low_kwh, high_kwh = self.energy_range_kwh
+        energy_h = self.problem.slot_energy_h[self.part][:, window]
         for p in range(self.part.size):
             share = self.share[p]
             for k, t in enumerate(window):
                 if share[k + 1] == 0.0 and share[k] == 0.0:
                     continue
-                anchor = layout.profile(0, p, t)
+                anchor = layout.anchor(p, k)
                 (rise_c, rise_v), (fall_c, fall_v) = self._worst(layout, k, share[k + 1], share[k])
                 rows.add_le([anchor, *rise_c], [1.0, *rise_v], self.power_kw[p, t])
                 rows.add_le([anchor, *fall_c], [-1.0, *fall_v], 0.0)
-            inside_cols = [layout.profile(0, p, t) for t in window]
-            inside_h = energy_h[p, window].tolist()
-            for case, fill, sign in ((0, None, 0.0), (1, 2, 1.0), (2, 3, -1.0)):
-                columns = inside_cols + [layout.profile(case, p, t) for t in outside]
-                values = inside_h + energy_h[p, outside].tolist()
-                if fill is not None and share[-1] > 0:
-                    columns.append(layout.band(fill, last))
-                    values.append(sign * share[-1])
-                rows.add_range(columns, values, low_kwh[p], high_kwh[p])
+            columns = [layout.anchor(p, k) for k in range(window.size)]
+            values = energy_h[p].tolist()
+            final = share[-1]
+            if np.isfinite(high_kwh[p]):  # the highest final fill level
+                rows.add_le([*columns, layout.band(2, last)], [*values, final], high_kwh[p])
+            negative = [-v for v in values]  # the lowest final fill level
+            rows.add_le([*columns, layout.band(3, last)], [*negative, final], -low_kwh[p])
+
+    def _window_energy_range(self) -> tuple[NDArray, NDArray]:
+        """Each participant's grid energy in the window that the rest of its stay can balance.
+
+        Its baseline window energy, less what it could make up outside the
+        window (its energy range's slack above the need, plus more power in
+        the slots outside, within its share of each limit's headroom there:
+        :meth:`_outside_room_kw`), and plus what it could give back there (the
+        slack below its most, plus all its baseline charging outside: less
+        load never breaks a limit, except a lower bound or target band, and
+        slots under one are left out) [kWh], (n_part,) twice.
+        """
+        problem = self.problem
+        window = np.zeros(problem.n_slots, dtype=bool)
+        window[self.first : self.stop] = True
+        energy_h = problem.slot_energy_h[self.part]
+        baseline = self.plan_kw * energy_h
+        in_window = baseline[:, window].sum(axis=1)
+        need, top = capped_energy_range(problem)
+        efficiency = problem.charge_efficiency[self.part]
+        total = baseline.sum(axis=1)
+        below = np.maximum(total - need[self.part] / efficiency, 0.0)
+        above = np.maximum(top[self.part] / efficiency - total, 0.0)
+        more, floored = self._outside_room_kw()
+        give_back = np.where(floored, 0.0, baseline)[:, ~window].sum(axis=1)
+        make_up = (more * energy_h)[:, ~window].sum(axis=1)
+        return in_window - below - make_up, in_window + above + give_back
+
+    def _outside_room_kw(self) -> tuple[NDArray, NDArray[np.bool_]]:
+        """More power each participant may draw per slot [kW] (n_part, T); where less is unsafe.
+
+        Each limit's headroom over the baseline (``most`` minus the
+        participants' weighted baseline) is split between its participants
+        in proportion to their own room (power limit minus baseline), so
+        that any combination of the shares stays within the limit; a session
+        gets the least of its shares. Slots where a lower bound or target
+        band needs some of the participants' load are marked: there less
+        load could break it.
+        """
+        plugged = self.problem.presence[self.part] > 0
+        own = np.maximum(self.power_kw * plugged - self.plan_kw, 0.0)
+        room = own.copy()
+        floored = np.zeros(own.shape, dtype=bool)
+        for members, coef, least, most, _ in self.groups:
+            headroom = np.maximum(most - coef @ self.plan_kw[members], 0.0)
+            weighted = coef @ own[members]
+            fraction = np.divide(
+                headroom, weighted, out=np.zeros_like(headroom), where=weighted > 0
+            )
+            share = np.where(np.isfinite(most), own[members] * fraction, np.inf)
+            room[members] = np.minimum(room[members], share)
+            floored[members] |= least > 0  # all of them at 0 would break it
+        return room, floored
 
     def _group_rows(self, layout: _Layout, rows: "_Rows") -> None:
-        """Node, phase and shared-EVSE limits of the subtree, at the worst deviation and outside."""
-        problem, first, stop = self.problem, self.first, self.stop
-        window = np.arange(first, stop)
-        outside = np.setdiff1d(np.arange(problem.n_slots), window)
-        for members, coef, least, most, is_node in self._groups():
+        """Node, phase and shared-EVSE limits of the subtree at the worst deviation (window)."""
+        window = np.arange(self.first, self.stop)
+        for members, coef, least, most, is_node in self.groups:
             share = coef @ self.share[members]
             coef = coef.tolist()
             for k, t in enumerate(window):
-                anchor = [layout.profile(0, p, t) for p in members]
+                anchor = [layout.anchor(p, k) for p in members]
                 if is_node:  # the offered node: the anchor splits its baseline load
                     split_kw = self.baseline_kw[t] - self.fixed_node_kw[self.node, t]
                     rows.add_eq(anchor, coef, split_kw)
@@ -365,13 +412,6 @@ class _Witness:
                     rows.add_le([*anchor, *rise_c], [*coef, *rise_v], most[t])
                 if np.isfinite(least[t]):
                     rows.add_le([*anchor, *fall_c], [-c for c in coef] + fall_v, -least[t])
-            for t in outside:
-                for case in range(3):
-                    columns = [layout.profile(case, p, t) for p in members]
-                    if np.isfinite(most[t]):
-                        rows.add_le(columns, coef, most[t])
-                    if np.isfinite(least[t]):
-                        rows.add_le(columns, [-c for c in coef], -least[t])
 
     def _band_rows(self, layout: _Layout, rows: "_Rows") -> None:
         """The fill-level band and the power band agree, slot by slot.
@@ -478,7 +518,9 @@ class _Rows:
         row = np.concatenate([np.full(len(c), k) for k, (c, _) in enumerate(rows)])
         col = np.concatenate([c for c, _ in rows])
         val = np.concatenate([v for _, v in rows])
-        return sp.csr_matrix((val, (row, col)), shape=(len(rows), self.n_cols))
+        kept = val != 0.0
+        shape = (len(rows), self.n_cols)
+        return sp.csr_matrix((val[kept], (row[kept], col[kept])), shape=shape)
 
 
 def _participates(problem: ChargingProblem, sessions: NDArray) -> NDArray[np.bool_]:
