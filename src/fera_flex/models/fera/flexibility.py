@@ -1,8 +1,11 @@
 """Flexibility offers per grid node and the aggregator's dispatch.
 
 Both live on a regular slot grid (``start``, ``step_s``) with one value per
-slot. Their exact content will be finalised with the flexibility module; the
-shapes here are what a scenario file carries.
+slot (an offer's ISPs). An offer is what
+:meth:`fera_flex.flexibility.NodeOffer.to_fera` writes: an inner,
+deliverable set of node loads (box, battery or options), never the outer
+envelope; a dispatch is an activated node load, followed by
+:func:`fera_flex.disaggregate`.
 """
 
 from typing import Annotated, Literal, Self
@@ -37,7 +40,7 @@ class FlexibilityOffer(_SlotSeries):
         <= power_max_kw``.
     energy_min_kwh, energy_max_kwh : list of float, optional
         Bounds on the energy delivered from ``start`` to the end of each slot
-        [kWh].
+        [kWh] (a battery offer's cumulative-energy band).
     price_per_kwh : list of float, optional
         Price asked for deviating from the baseline [currency/kWh].
     currency : str, optional
