@@ -119,10 +119,21 @@ def options_offer(
 ) -> NodeOffer:
     """Up to four deliverable alternative profiles of a node, priced against the baseline.
 
-    ``rivals`` as for :func:`box_offer`; the prices are those of the whole
-    problem (each option followed by :func:`disaggregate` against the baseline).
+    ``rivals`` as for :func:`box_offer`. Each option's price is the cost of
+    following it (:func:`disaggregate`) minus the cost of the reference: for
+    the root, the whole problem against the baseline plan; for another node,
+    its subtree (with its share of the limits above it) against the
+    subtree's own optimum, the sessions elsewhere keeping their baseline.
     """
-    _, flexibility, base_plan, baseline, first, stop = _setting(problem, node, plan, window, rivals)
+    shared, flexibility, base_plan, baseline, first, stop = _setting(
+        problem, node, plan, window, rivals
+    )
+    index = problem.node_index(node)
+    if problem.node_parent[index] < 0:
+        market, reference = problem, base_plan
+    else:
+        market = shared.subtree(index)
+        reference = schedule(market)
     inside = slice(first, stop)
     n_slots = problem.n_slots
     ramp = np.zeros(n_slots)
@@ -144,8 +155,8 @@ def options_offer(
             step_s=grid.step_s,
             power_kw=profile.tolist(),
         )
-        followed = disaggregate(problem, activation)
-        costs.append(followed.objective_eur - base_plan.objective_eur)
+        followed = disaggregate(market, activation)
+        costs.append(followed.objective_eur - reference.objective_eur)
     options = np.array(candidates)
     room_up, room_down = (room[inside] for room in _rooms(flexibility, baseline, first, stop))
     return NodeOffer(
