@@ -37,6 +37,7 @@ from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
 from fera_flex.scheduling.verify import verify_plan
+from tests.test_docs import snippets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "examples" / "scenarios"
@@ -453,3 +454,12 @@ def test_the_benchmark_quick_run_prints_its_table(cluster):
     for column in ("sites/s", "overhead/task", "vs sequential"):
         assert column in out
     assert "failed" in out and "!" not in out
+
+
+def test_the_documentation_snippets_run(cluster, monkeypatch):
+    # the Dask snippet connects to the running cluster named by FERA_FLEX_SCHEDULER
+    monkeypatch.setenv("FERA_FLEX_SCHEDULER", cluster.scheduler.address)
+    found = snippets("distributed.md")
+    assert len(found) == 2
+    for code in found:
+        exec(compile(code, "docs/distributed.md", "exec"), {})

@@ -87,7 +87,10 @@ SITE_SESSION_SLOTS = 2_000
 Site = Scenario | ChargingProblem | str | os.PathLike
 """What one site may be given as."""
 
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+def _worker() -> str:
+    """``host:pid`` of this process (asked each time: a forked child has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class SiteError(FeraFlexError):
@@ -297,7 +300,7 @@ def warm_up() -> dict[str, Any]:
     problem = random_problem(6, n_slots=8, seed=0)
     flexibility_offers(problem, schedule(problem), nodes=[0])
     return {
-        "worker": _WORKER,
+        "worker": _worker(),
         "numba_threads": numba.config.NUMBA_NUM_THREADS,
         "elapsed_s": time.perf_counter() - started,
     }
@@ -419,10 +422,13 @@ def _fan_out(where, items, executor, task, chunk_size, max_pending, progress):
 
 
 def _reported(results, progress, total):
-    for done, result in enumerate(results, start=1):
-        if progress is not None:
-            progress(done, total)
-        yield result
+    try:
+        for done, result in enumerate(results, start=1):
+            if progress is not None:
+                progress(done, total)
+            yield result
+    finally:  # stopping early cancels the tasks not started, now
+        results.close()
 
 
 def _checked(where: str, entries: Iterable[tuple[Hashable, Any]]):
@@ -583,9 +589,9 @@ def _run_site(task: _Task, key: Hashable, item: Any) -> SiteResult:
             )
     except Exception as error:
         elapsed = time.perf_counter() - started
-        return replace(_failed(key, error, traceback.format_exc(), elapsed, _WORKER), plan=plan)
+        return replace(_failed(key, error, traceback.format_exc(), elapsed, _worker()), plan=plan)
     elapsed = time.perf_counter() - started
-    return SiteResult(key, plan=plan, offers=offers, elapsed_s=elapsed, worker=_WORKER)
+    return SiteResult(key, plan=plan, offers=offers, elapsed_s=elapsed, worker=_worker())
 
 
 def _sendable(error: Exception) -> Exception:
