@@ -16,5 +16,6 @@ def test_quick_run_prints_the_rows():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for row in ("aggregate+greedy", "b/p, feeder", "disaggregate", "office_depot", "kept up"):
+    rows = ("aggregate+greedy", "b/p, feeder", "disaggregate", "offers battery", "office_depot")
+    for row in (*rows, "kept up"):
         assert row in result.stdout
