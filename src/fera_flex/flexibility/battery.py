@@ -39,7 +39,10 @@ deliverable **by construction**, with a witness found by one LP:
   that no direction or slot is given up for another.
 
 The bands are then shrunk by a relative ``1e-6`` so that the solver's
-tolerance never makes an offer promise more than the exact set holds.
+tolerance never makes an offer promise more than the exact set holds. For a
+g-polymatroid (``NodeFlexibility.exact``) the exact box of
+:func:`~fera_flex.flexibility.box_offer` is a battery too (its fill levels
+the sums of its band); the offer is the one of the two that keeps more.
 
 Examples
 --------
@@ -61,6 +64,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
+from fera_flex.flexibility._dominance import dominance_box_kw
 from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -102,7 +106,13 @@ def battery_offer(
     index = problem.node_index(node)
     room_up, room_down = (room[first:stop] for room in _rooms(flexibility, baseline, first, stop))
     witness = _Witness(problem, plan, index, first, stop)
-    up, down, fill_high, fill_low = witness.bands(room_up, room_down)
+    bands = witness.bands(room_up, room_down)
+    if flexibility.exact:  # the exact box is a battery too (its fill level: the band's sums)
+        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
+        dt_h = problem.grid.dt_h
+        box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
+        bands = max(bands, box, key=lambda b: _kept_score(b, room_up, room_down, dt_h))
+    up, down, fill_high, fill_low = bands
     inside = baseline[first:stop]
     cumulative = np.cumsum(inside) * problem.grid.dt_h
     return NodeOffer(
@@ -118,6 +128,13 @@ def battery_offer(
         energy_min_kwh=cumulative - fill_low,
         energy_max_kwh=cumulative + fill_high,
     )
+
+
+def _kept_score(bands, room_up: NDArray, room_down: NDArray, dt_h: float) -> float:
+    """How much of the rooms a battery keeps: its power bands' and final fill levels' fractions."""
+    up, down, fill_high, fill_low = bands
+    energy = (room_up.sum() + room_down.sum()) * dt_h or 1.0
+    return _kept(up, room_up) + _kept(down, room_down) + (fill_high[-1] + fill_low[-1]) / energy
 
 
 def witness_box_kw(

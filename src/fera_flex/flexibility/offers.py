@@ -50,6 +50,7 @@ from datetime import timedelta
 import numpy as np
 
 from fera_flex.errors import InputError
+from fera_flex.flexibility._dominance import dominance_box_kw
 from fera_flex.flexibility.battery import battery_offer, witness_box_kw
 from fera_flex.flexibility.disaggregate import disaggregate
 from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
@@ -59,16 +60,12 @@ from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
 
 __all__ = [
-    "BISECTION_STEPS",
     "NodeOffer",
     "battery_offer",
     "box_offer",
     "flexibility_offers",
     "options_offer",
 ]
-
-BISECTION_STEPS = 24
-"""Halvings of the box's widening fraction (it is found to within 2**-24 of its largest value)."""
 
 
 def box_offer(
@@ -89,9 +86,8 @@ def box_offer(
     inside = slice(first, stop)
     room_up, room_down = _rooms(flexibility, baseline, first, stop)
     if flexibility.exact:
-        up, down = _dominance_fractions(flexibility, baseline, inside, room_up, room_down)
-        high = (baseline + up * room_up)[inside]
-        low = (baseline - down * room_down)[inside]
+        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
+        high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
     else:
         index = problem.node_index(node)
         rooms = (room_up[inside], room_down[inside])
@@ -229,35 +225,3 @@ def _resolutions(problem: ChargingProblem, indices: list[int], resolution) -> li
         names = sorted(problem.node_ids[k] for k in unknown)
         raise InputError("flexibility_offers", "resolution", names, "names nodes not offered")
     return [asked.get(index) for index in indices]
-
-
-def _dominance_fractions(flexibility, baseline, inside, room_up, room_down):
-    """The largest fractions of the up and down rooms a g-polymatroid's box can keep."""
-    n_slots = baseline.size
-    free = np.full(n_slots, np.inf)
-
-    def up_ok(fraction):
-        lower = np.full(n_slots, -np.inf)
-        lower[inside] = (baseline + fraction * room_up)[inside]
-        return flexibility.within(lower, free)
-
-    def down_ok(fraction):
-        upper = free.copy()
-        upper[inside] = (baseline - fraction * room_down)[inside]
-        return flexibility.within(-free, upper)
-
-    return _largest(up_ok), _largest(down_ok)
-
-
-def _largest(ok) -> float:
-    """The largest fraction in [0, 1] for which ``ok`` holds (``ok`` monotone, ``ok(0)`` true)."""
-    if ok(1.0):
-        return 1.0
-    low, high = 0.0, 1.0
-    for _ in range(BISECTION_STEPS):
-        middle = 0.5 * (low + high)
-        if ok(middle):
-            low = middle
-        else:
-            high = middle
-    return low
