@@ -22,7 +22,12 @@ the fill level at the window's start and the CommodityQuantity of its power.
   on the session's problem (:attr:`S2Resource.problem`). The window is made
   of slots the session is plugged in for entirely (where an S2 fill rate is
   its power); the fill level is the energy it has drawn from the grid since
-  plug-in, starting at what the baseline drew before the window. The power
+  plug-in. Before the window the session keeps its baseline (what it has
+  drawn so far, when the window starts now), so the fill level starts at
+  what the baseline drew, and an activation is compensated only after the
+  window: for a window that runs to the departure, the offer's last energy
+  band is the need (``energy_min_kwh / charge_efficiency``, less the draw
+  before the window) up to the most it may take. The power
   is ``ELECTRIC.POWER.3_PHASE_SYMMETRIC`` for a three-phase session and the
   phase's own ``ELECTRIC.POWER.L1`` / ``L2`` / ``L3`` for a single-phase one
   (S2 gives an operation mode one electric power range, so a session on two
@@ -157,7 +162,7 @@ class S2Resource:
                 f"entirely ({int(full[0])}..{int(full[-1])})",
             )
         quantity = _session_quantity(problem, index, where)
-        own, baseline = _session_problem(problem, plan, index, where)
+        own, baseline = _session_problem(problem, plan, index, first, where)
         offer = battery_offer(own, int(problem.node_of_session[index]), baseline, (first, stop))
         _check_offer(own, offer, where)
         net = plan.charge_kw[index] - plan.discharge_kw[index]
@@ -216,7 +221,7 @@ def _session_quantity(problem: ChargingProblem, index: int, where: str) -> str:
 
 
 def _session_problem(
-    problem: ChargingProblem, plan: ChargingPlan, index: int, where: str
+    problem: ChargingProblem, plan: ChargingPlan, index: int, first: int, where: str
 ) -> tuple[ChargingProblem, ChargingPlan]:
     """The problem of one session with every other one fixed at its baseline, and its baseline.
 
@@ -225,7 +230,10 @@ def _session_problem(
     band it passes; what they leave of a shared EVSE's rating and of every
     phase-current limit above the session (on the phases the session draws
     on, a session on ``k`` phases drawing ``1 / k`` on each) becomes the
-    session's power limit, and the phase limits are dropped.
+    session's power limit, and the phase limits are dropped. Before the
+    window (``first``) the session's node is held at the session's baseline
+    by its target band, which the offer treats as a limit: what it has drawn
+    when the window starts is its fill level then.
     """
     net = plan.charge_kw - plan.discharge_kw
     others = net.copy()
@@ -259,11 +267,15 @@ def _session_problem(
                     )
     # the baseline met every limit: never below it (only float rounding of the sums above)
     cap = np.maximum(cap, plan.charge_kw[index])
+    target_min = problem.node_target_min_kw - through
+    target_max = problem.node_target_max_kw - through
+    node = problem.node_of_session[index]
+    target_min[node, :first] = target_max[node, :first] = net[index, :first]
     own = problem.select([index]).replace(
         power_max_kw=cap[None, :],
         base_load_kw=problem.base_load_kw + direct,
-        node_target_min_kw=problem.node_target_min_kw - through,
-        node_target_max_kw=problem.node_target_max_kw - through,
+        node_target_min_kw=target_min,
+        node_target_max_kw=target_max,
         phase_current_max_a=np.inf,
     )
     baseline = ChargingPlan(
