@@ -23,14 +23,15 @@ Export (:func:`frbc_export`), per :class:`~fera_flex.standards.s2.S2Resource`:
   time step against the elements of that step (as S2 profile-steering
   planners do) meets exactly the offer; one that keeps the fill level in
   range throughout each element meets a part of it. For a session whose
-  window runs to its departure, the last element is the need by departure
-  (drawn from the grid, so ``energy_min_kwh / charge_efficiency``), less
-  what it had drawn before.
+  window runs to its departure, the last element is its need by departure
+  (drawn from the grid: ``energy_min_kwh / charge_efficiency``) up to the
+  most it may take.
 
 Import (:func:`read_frbc_instructions`): instructions for our actuator and
 operation mode, each lasting until the next one's execution time (before
 the first, the resource follows its baseline), with a factor in [0, 1] and
-an execution time in the window. Execution times need not fall on ISP
+an execution time in the window (``abnormal_condition`` changes nothing:
+the operation mode is a normal one). Execution times need not fall on ISP
 boundaries: each ISP gets the mean power of what is instructed in it. That
 mean lies in the ISP's band (a band is an interval, the same throughout the
 ISP) and the energy at every ISP end is the instructed one, so the averaged
@@ -60,7 +61,7 @@ __all__ = ["FrbcExport", "frbc_export", "read_frbc_instructions"]
 _S_PER_H = 3600.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrbcExport:
     """The FRBC messages of a resource, kept to read the CEM's instructions.
 

@@ -49,7 +49,7 @@ from fera_flex.units import kw_from_w, w_from_kw
 __all__ = ["PebcExport", "pebc_export", "read_pebc_instructions"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PebcExport:
     """The PEBC messages of a resource, kept to read the CEM's instructions.
 

@@ -31,7 +31,11 @@ the fill level at the window's start and the CommodityQuantity of its power.
   is ``ELECTRIC.POWER.3_PHASE_SYMMETRIC`` for a three-phase session and the
   phase's own ``ELECTRIC.POWER.L1`` / ``L2`` / ``L3`` for a single-phase one
   (S2 gives an operation mode one electric power range, so a session on two
-  phases cannot be described).
+  phases cannot be described). Each session's offer holds every other
+  session at its baseline: offers of several sessions, or of a session and
+  its node, are alternatives, not to be activated together.
+
+Resources and exports compare by identity (they hold arrays) and pickle.
 """
 
 from dataclasses import dataclass
@@ -51,7 +55,7 @@ __all__ = ["S2Resource"]
 _THREE_PHASE = "ELECTRIC.POWER.3_PHASE_SYMMETRIC"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class S2Resource:
     """A battery offer of a node or a session, as one S2 resource (see the module documentation).
 
