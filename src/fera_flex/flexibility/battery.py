@@ -403,12 +403,13 @@ class _Witness:
         room = own.copy()
         floored = np.zeros(own.shape, dtype=bool)
         for members, coef, least, most, _ in self.groups:
+            limited = np.isfinite(most)
             headroom = np.maximum(most - coef @ self.plan_kw[members], 0.0)
             weighted = coef @ own[members]
             fraction = np.divide(
-                headroom, weighted, out=np.zeros_like(headroom), where=weighted > 0
+                headroom, weighted, out=np.zeros_like(headroom), where=limited & (weighted > 0)
             )
-            share = np.where(np.isfinite(most), own[members] * fraction, np.inf)
+            share = np.where(limited, own[members] * fraction, np.inf)
             room[members] = np.minimum(room[members], share)
             floored[members] |= least > 0  # all of them at 0 would break it
         return room, floored
