@@ -670,6 +670,11 @@ def test_pebc_instructions_outside_the_offer_are_refused_naming_the_field(small)
             read_pebc_instructions(sent, instructions)
         assert raised.value.field == field, (field, str(raised.value))
         assert raised.value.obj.startswith("PEBC.Instruction ")
+    good = json.loads(envelope(sent, offer.grid.start, [(0.0, 11_000.0)], [1]).to_json())
+    for missing in ("power_constraints_id", "power_envelopes"):
+        with pytest.raises(ff.InputError) as raised:  # s2-python itself lets them default
+            read_pebc_instructions(sent, {k: v for k, v in good.items() if k != missing})
+        assert raised.value.field == missing and raised.value.reason == "is required"
     wrong = envelope(sent, offer.grid.start, [(0.0, 11_000.0)], [1])
     wrong.power_envelopes[0].commodity_quantity = CommodityQuantity.ELECTRIC_POWER_L1
     with pytest.raises(ff.InputError) as raised:
@@ -810,6 +815,41 @@ def test_a_single_phase_session_keeps_the_phase_limit_the_others_leave(index):
         assert ff.verify_plan(problem, joint_plan(problem, plan, index, own)) == []
 
 
+def shared_problem():
+    """Two 11 kW cars under a 15 kW feeder; two more sharing one 11 kW EVSE elsewhere."""
+    grid = ff.TimeGrid(datetime(2026, 3, 2, 18, tzinfo=timezone.utc), timedelta(hours=1), 4)
+    return ff.ChargingProblem.from_arrays(
+        grid=grid,
+        arrival_slot=[0, 0, 0, 0],
+        departure_slot=[4, 4, 4, 4],
+        energy_min_kwh=[11.0, 11.0, 5.0, 5.0],
+        energy_max_kwh=[30.0, 30.0, 15.0, 15.0],
+        power_max_kw=11.0,
+        node_of_session=[1, 1, 2, 2],
+        node_parent=[-1, 0, 0],
+        node_capacity_kw=[np.inf, 15.0, np.inf],
+        evse_uids=[None, None, "E1", "E1"],
+        price_eur_per_kwh=[0.3, 0.1, 0.2, 0.3],
+    )
+
+
+@pytest.mark.parametrize("index", [0, 2])
+def test_a_session_keeps_the_node_and_evse_room_the_others_leave(index):
+    problem = shared_problem()
+    plan = ff.schedule(problem)
+    resource = S2Resource.of_session(problem, index, plan)
+    mate = index ^ 1  # the other car at the feeder, or on the EVSE
+    room = (15.0 if index < 2 else 11.0) - plan.charge_kw[mate]
+    assert (resource.offer.power_max_kw <= room + 1e-9).all()
+    assert resource.offer.kept_up > 0
+    sent = frbc_export(resource)
+    for mode in ("most", "least", "alternate"):
+        factors, isps = cem_factors(sent.messages, mode)
+        dispatch = read_frbc_instructions(sent, instructions_for(sent, factors, isps))
+        own = assert_delivered(resource.problem, dispatch, dust=True)
+        assert ff.verify_plan(problem, joint_plan(problem, plan, index, own)) == []
+
+
 def test_session_and_node_resources_refuse_what_s2_cannot_carry(office):
     problem, plan, offer = office
     box = box_offer(problem, 0, plan, window=WINDOW)
@@ -821,6 +861,9 @@ def test_session_and_node_resources_refuse_what_s2_cannot_carry(office):
         (lambda: S2Resource.of_node(small_problem(), offer), "problem"),
         (lambda: S2Resource.of_session(problem, "no-such-session", plan), "session"),
         (lambda: S2Resource.of_session(problem, index, plan, window=(0, 4)), "window"),
+        (lambda: S2Resource.of_session(problem, index, plan, window="all"), "window"),
+        (lambda: S2Resource.of_session(problem, index, plan, window=(40, 30)), "window"),
+        (lambda: S2Resource.of_session(offer, index, plan), "problem"),
         (lambda: S2Resource.of_session(two_phase, 0), "session"),
         (lambda: frbc_export(offer), "resource"),
         (lambda: pebc_export(offer), "resource"),

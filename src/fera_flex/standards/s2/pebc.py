@@ -207,6 +207,15 @@ def _start_ms(sent: PebcExport, item: Any) -> int:
             item.execution_time.isoformat(),
             f"outside the window [{grid.start.isoformat()}, {grid.end.isoformat()})",
         )
+    envelopes = item.power_envelopes
+    required = {  # s2-python gives these two a default instead of requiring them
+        "power_constraints_id": isinstance(item.power_constraints_id, uuid.UUID),
+        "power_envelopes": isinstance(envelopes, list)
+        and all(isinstance(e, s2().pebc.PEBCPowerEnvelope) for e in envelopes),
+    }
+    for name, given in required.items():
+        if not given:
+            raise InputError(where, name, None, "is required")
     named = [c for c in sent.power_constraints if c.id == item.power_constraints_id]
     if not named:
         value = str(item.power_constraints_id)

@@ -146,6 +146,9 @@ class S2Resource:
             other sessions' discharge would make a minimum charging rate.
         """
         where = "S2Resource.of_session"
+        if not isinstance(problem, ChargingProblem):
+            kind = type(problem).__name__
+            raise InputError(where, "problem", kind, "must be a ChargingProblem")
         index = _session_index(problem, session, where)
         if plan is None:
             plan = schedule(problem)
@@ -155,9 +158,9 @@ class S2Resource:
         full = np.flatnonzero(problem.presence[index] == 1.0)
         if full.size == 0:
             raise InputError(where, "session", session, "is not plugged in for a whole slot")
-        first, stop = (int(full[0]), int(full[-1]) + 1) if window is None else window
-        inside = problem.presence[index, first:stop] == 1.0 if 0 <= first < stop else []
-        if len(inside) != stop - first or not np.all(inside):
+        first, stop = (int(full[0]), int(full[-1]) + 1) if window is None else _pair(window)
+        inside = problem.presence[index, max(first, 0) : stop] == 1.0
+        if not 0 <= first < stop <= problem.n_slots or not inside.all():
             raise InputError(
                 where,
                 "window",
@@ -198,6 +201,14 @@ def _check_offer(problem: ChargingProblem, offer: Any, where: str) -> None:
             f"S2 profiles hold at most {MAX_ELEMENTS} elements: use a shorter window "
             "or coarser ISPs (NodeOffer.resampled)",
         )
+
+
+def _pair(window: Any) -> tuple[int, int]:
+    """``(first, stop)`` of a window given as two integers, else (-1, -1): no window."""
+    pair = isinstance(window, (tuple, list)) and len(window) == 2
+    if pair and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in window):
+        return int(window[0]), int(window[1])
+    return -1, -1
 
 
 def _session_index(problem: ChargingProblem, session: Any, where: str) -> int:
