@@ -171,18 +171,22 @@ def read_pebc_instructions(sent: PebcExport, instructions: Any) -> FlexibilityDi
         for field, begin, end, lower_w, upper_w in _elements(sent, item, at_ms):
             covered = overlap_ms(start_ms, slot_ms, grid.n, max(begin, at_ms), min(end, until_ms))
             isps = np.flatnonzero(covered > 0)
+            for name, value, other, wrong in (
+                ("lower_limit", lower_w, high_kw, kw_from_w(lower_w) > high_kw[isps]),
+                ("upper_limit", upper_w, low_kw, kw_from_w(upper_w) < low_kw[isps]),
+            ):
+                if wrong.any():
+                    t = int(isps[wrong][0])
+                    raise InputError(
+                        f"PEBC.Instruction {item.id}",
+                        field + name,
+                        value,
+                        f"another element limits ISP {t} to {w_from_kw(other[t]):.6g} W the "
+                        "other way (fera_flex holds one power per ISP)",
+                    )
             low_kw[isps] = np.maximum(low_kw[isps], kw_from_w(lower_w))
             high_kw[isps] = np.minimum(high_kw[isps], kw_from_w(upper_w))
             touched[isps] = k
-            crossed = isps[low_kw[isps] > high_kw[isps]]
-            if crossed.size:
-                raise InputError(
-                    f"PEBC.Instruction {item.id}",
-                    field + "lower_limit",
-                    lower_w,
-                    f"ISP {int(crossed[0])} is also limited below it by another element "
-                    "(fera_flex holds one power per ISP)",
-                )
     power_kw = _closest_profile(sent, low_kw, high_kw, touched, timed)
     fine_grid, fine_kw = offer.lifted(power_kw)
     return FlexibilityDispatch(
