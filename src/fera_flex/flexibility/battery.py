@@ -65,7 +65,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linprog
 
 from fera_flex.flexibility._dominance import dominance_box_kw
-from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
+from fera_flex.flexibility.offer import NodeOffer, _kept, _Market, _market, _rooms, _window_grid
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import capped_energy_range
@@ -100,24 +100,23 @@ def battery_offer(
     ``rivals`` are the other nodes offering at the same time (their shares of
     the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
     """
-    problem, flexibility, plan, baseline, first, stop = _setting(
-        problem, node, plan, window, rivals
-    )
-    index = problem.node_index(node)
+    market = _market(problem, node, plan, window, rivals)
+    flexibility, baseline = market.flexibility, market.baseline_kw
+    first, stop = market.first, market.stop
     room_up, room_down = (room[first:stop] for room in _rooms(flexibility, baseline, first, stop))
-    witness = _Witness(problem, plan, index, first, stop)
+    witness = _Witness(market)
     bands = witness.bands(room_up, room_down)
     if flexibility.exact:  # the exact box is a battery too (its fill level: the band's sums)
         up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
-        dt_h = problem.grid.dt_h
+        dt_h = market.problem.grid.dt_h
         box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
         bands = max(bands, box, key=lambda b: _kept_score(b, room_up, room_down, dt_h))
     up, down, fill_high, fill_low = bands
     inside = baseline[first:stop]
-    cumulative = np.cumsum(inside) * problem.grid.dt_h
+    cumulative = np.cumsum(inside) * market.problem.grid.dt_h
     return NodeOffer(
         node_id=flexibility.node_id,
-        grid=_window_grid(problem, first, stop),
+        grid=_window_grid(market.problem, first, stop),
         window=(first, stop),
         shape="battery",
         baseline_kw=inside,
@@ -137,21 +136,14 @@ def _kept_score(bands, room_up: NDArray, room_down: NDArray, dt_h: float) -> flo
     return _kept(up, room_up) + _kept(down, room_down) + (fill_high[-1] + fill_low[-1]) / energy
 
 
-def witness_box_kw(
-    problem: ChargingProblem,
-    plan: ChargingPlan,
-    node: int,
-    window: tuple[int, int],
-    room_kw: tuple[NDArray, NDArray],
-) -> tuple[NDArray, NDArray]:
+def witness_box_kw(market: _Market, room_kw: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
     """Up and down widths [kW] (W,) of a box around the baseline, deliverable by the same rule.
 
     For sets that are not g-polymatroids (where the box's dominance test does
     not prove a box deliverable): the witness LP with the fill level left to
     the power band, i.e. every profile of the box is met.
     """
-    first, stop = window
-    up, down, _, _ = _Witness(problem, plan, node, first, stop, box=True).bands(*room_kw)
+    up, down, _, _ = _Witness(market, box=True).bands(*room_kw)
     return up, down
 
 
@@ -182,20 +174,13 @@ class _Layout:
 class _Witness:
     """The witness LP of a battery offer (see the module documentation)."""
 
-    def __init__(
-        self,
-        problem: ChargingProblem,
-        plan: ChargingPlan,
-        node: int,
-        first: int,
-        stop: int,
-        box: bool = False,
-    ) -> None:
-        self.problem, self.node, self.first, self.stop = problem, node, first, stop
+    def __init__(self, market: _Market, box: bool = False) -> None:
+        problem, node = market.problem, market.node
+        self.problem, self.node, self.first, self.stop = problem, node, market.first, market.stop
         self.box = box  # the fill level is whatever the power band makes it: a box offer
         sessions = problem.sessions_under(node)
         self.part = sessions[_participates(problem, sessions)]
-        charge = plan.charge_kw - plan.discharge_kw
+        charge = market.net_kw
         self.baseline_kw = problem.node_loads_kw(charge)[node]
         self.fixed_kw = charge.copy()
         self.fixed_kw[self.part] = 0.0  # what the other sessions draw (their baseline)

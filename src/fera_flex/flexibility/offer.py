@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility.aggregate import NodeFlexibility, aggregate
-from fera_flex.flexibility.sharing import upstream_shared
+from fera_flex.flexibility.sharing import upstream_share_kw
 from fera_flex.models.fera import FlexibilityOffer
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -241,13 +241,43 @@ def _retained(coarse: NDArray, fine: NDArray) -> float:
     return 1.0 if total <= 0 else float(coarse.sum()) / total
 
 
-def _setting(problem, node, plan, window, rivals):
-    """What an offer is made from (see :mod:`fera_flex.flexibility.sharing` for ``rivals``).
+@dataclass(frozen=True)
+class _Market:
+    """What an offer of one node is made from (private).
 
-    Returns the problem with the node's share of every upstream limit, the
-    node's set in it, the baseline plan, the node's baseline load (T,) [kW]
-    and the window's first and stop slot.
+    Attributes
+    ----------
+    problem : ChargingProblem
+        The node's subtree (the whole problem for a root), its limit cut to
+        its share of the limits above it (:mod:`fera_flex.flexibility.sharing`)
+        and, where the baseline leaves a need short, that need lowered to
+        what the baseline delivers (no session gets less than planned).
+    node : int
+        The node in ``problem``.
+    net_kw : ndarray (n, T)
+        The baseline's net power of ``problem``'s sessions [kW].
+    flexibility : NodeFlexibility
+        The node's set in ``problem``.
+    baseline_kw : ndarray (T,)
+        The node's baseline load [kW].
+    first, stop : int
+        The window's slots.
+    plan : ChargingPlan
+        The baseline plan of the whole problem.
     """
+
+    problem: ChargingProblem
+    node: int
+    net_kw: NDArray[np.float64]
+    flexibility: NodeFlexibility
+    baseline_kw: NDArray[np.float64]
+    first: int
+    stop: int
+    plan: ChargingPlan
+
+
+def _market(problem, node, plan, window, rivals) -> _Market:
+    """The market of one node's offer (see :class:`_Market`)."""
     if plan is None:
         plan = schedule(problem)
     if not isinstance(plan, ChargingPlan) or plan.problem.grid != problem.grid:
@@ -255,11 +285,35 @@ def _setting(problem, node, plan, window, rivals):
             "offer", "plan", type(plan).__name__, "must be a plan on the problem's grid"
         )
     index = problem.node_index(node)
-    rival_indices = [problem.node_index(rival) for rival in rivals]
-    load = problem.node_loads_kw(plan.charge_kw - plan.discharge_kw)
-    shared = upstream_shared(problem, load, index, rival_indices)
     first, stop = _window(problem, window)
-    return shared, aggregate(shared, index), plan, load[index], first, stop
+    rival_indices = [problem.node_index(rival) for rival in rivals]
+    net_kw = plan.charge_kw - plan.discharge_kw
+    load = problem.node_loads_kw(net_kw)
+    whole = problem.node_parent[index] < 0 and problem.subtree_nodes(index).size == problem.n_nodes
+    sessions = problem.sessions_under(index)
+    market, at = (problem, index) if whole else (problem.subtree(index), 0)
+    changes = {}
+    share = upstream_share_kw(problem, load, index, rival_indices)
+    if share is not None:
+        capacity = market.node_capacity_kw.copy()
+        capacity[at] = np.minimum(capacity[at], market.node_base_load_kw[at] + share)
+        changes["node_capacity_kw"] = capacity
+    delivered = problem.battery_gain_kwh(plan.charge_kw, plan.discharge_kw).sum(axis=1)[sessions]
+    if (delivered < market.energy_min_kwh).any():
+        changes["energy_min_kwh"] = np.minimum(market.energy_min_kwh, delivered)
+        changes["energy_max_kwh"] = market.energy_max_kwh
+    if changes:
+        market = market.replace(**changes)
+    return _Market(
+        problem=market,
+        node=at,
+        net_kw=net_kw[sessions],
+        flexibility=aggregate(market, at),
+        baseline_kw=load[index],
+        first=first,
+        stop=stop,
+        plan=plan,
+    )
 
 
 def _window(problem: ChargingProblem, window) -> tuple[int, int]:

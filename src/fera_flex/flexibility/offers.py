@@ -53,7 +53,7 @@ from fera_flex.errors import InputError
 from fera_flex.flexibility._dominance import dominance_box_kw
 from fera_flex.flexibility.battery import battery_offer, witness_box_kw
 from fera_flex.flexibility.disaggregate import disaggregate
-from fera_flex.flexibility.offer import NodeOffer, _kept, _rooms, _setting, _window_grid
+from fera_flex.flexibility.offer import NodeOffer, _kept, _market, _rooms, _window_grid
 from fera_flex.models.fera import FlexibilityDispatch
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -80,19 +80,16 @@ def box_offer(
     ``rivals`` are the other nodes offering at the same time (their shares of
     the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
     """
-    problem, flexibility, plan, baseline, first, stop = _setting(
-        problem, node, plan, window, rivals
-    )
+    market = _market(problem, node, plan, window, rivals)
+    flexibility, baseline = market.flexibility, market.baseline_kw
+    first, stop = market.first, market.stop
     inside = slice(first, stop)
     room_up, room_down = _rooms(flexibility, baseline, first, stop)
     if flexibility.exact:
         up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
-        high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
     else:
-        index = problem.node_index(node)
-        rooms = (room_up[inside], room_down[inside])
-        up_kw, down_kw = witness_box_kw(problem, plan, index, (first, stop), rooms)
-        high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
+        up_kw, down_kw = witness_box_kw(market, (room_up[inside], room_down[inside]))
+    high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
     return NodeOffer(
         node_id=flexibility.node_id,
         grid=_window_grid(problem, first, stop),
@@ -117,19 +114,16 @@ def options_offer(
 
     ``rivals`` as for :func:`box_offer`. Each option's price is the cost of
     following it (:func:`disaggregate`) minus the cost of the reference: for
-    the root, the whole problem against the baseline plan; for another node,
-    its subtree (with its share of the limits above it) against the
-    subtree's own optimum, the sessions elsewhere keeping their baseline.
+    a root whose baseline meets every need, the whole problem against the
+    baseline plan; otherwise the node's subtree (with its share of the
+    limits above it, and no need above what the baseline delivers) against
+    its own optimum, the sessions elsewhere keeping their baseline.
     """
-    shared, flexibility, base_plan, baseline, first, stop = _setting(
-        problem, node, plan, window, rivals
-    )
-    index = problem.node_index(node)
-    if problem.node_parent[index] < 0:
-        market, reference = problem, base_plan
-    else:
-        market = shared.subtree(index)
-        reference = schedule(market)
+    market = _market(problem, node, plan, window, rivals)
+    flexibility, baseline = market.flexibility, market.baseline_kw
+    first, stop = market.first, market.stop
+    whole = market.problem is problem  # a root whose baseline meets every need
+    reference = market.plan if whole else schedule(market.problem)
     inside = slice(first, stop)
     n_slots = problem.n_slots
     ramp = np.zeros(n_slots)
@@ -151,7 +145,7 @@ def options_offer(
             step_s=grid.step_s,
             power_kw=profile.tolist(),
         )
-        followed = disaggregate(market, activation)
+        followed = disaggregate(market.problem, activation)
         costs.append(followed.objective_eur - reference.objective_eur)
     options = np.array(candidates)
     room_up, room_down = (room[inside] for room in _rooms(flexibility, baseline, first, stop))

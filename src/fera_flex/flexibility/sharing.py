@@ -37,8 +37,7 @@ feeder, nothing planned: each feeder may offer 7.5 kW.
 ...     grid=grid, arrival_slot=[0, 0], departure_slot=[2, 2], energy_kwh=[0.0, 0.0],
 ...     power_max_kw=11.0, node_of_session=[1, 2], node_parent=[-1, 0, 0],
 ...     node_capacity_kw=[15.0, 11.0, 11.0], price_eur_per_kwh=0.3)
->>> shared = upstream_shared(problem, np.zeros((3, 2)), 1, rivals=[2])
->>> shared.node_capacity_kw[1].tolist()
+>>> upstream_share_kw(problem, np.zeros((3, 2)), 1, rivals=[2]).tolist()
 [7.5, 7.5]
 """
 
@@ -49,16 +48,16 @@ from numpy.typing import NDArray
 
 from fera_flex.scheduling.problem import ChargingProblem
 
-__all__ = ["upstream_shared"]
+__all__ = ["upstream_share_kw"]
 
 
-def upstream_shared(
+def upstream_share_kw(
     problem: ChargingProblem,
     load_kw: NDArray[np.float64],
     node: int,
     rivals: Sequence[int] = (),
-) -> ChargingProblem:
-    """The problem with ``node``'s limit cut to its share of every upstream limit's headroom.
+) -> NDArray[np.float64] | None:
+    """``node``'s EV limit per slot [kW] (T,) cut to its share of every upstream limit's headroom.
 
     Parameters
     ----------
@@ -72,15 +71,16 @@ def upstream_shared(
 
     Returns
     -------
-    ChargingProblem
-        ``problem`` itself when no upstream limit can bind.
+    ndarray (T,) or None
+        The node's limit (never above its own ``node_ev_max_kw``), or None
+        when no limit above it can bind.
     """
     ancestors = problem.ancestors()
     above = ancestors[node, 1:]
     above = above[above >= 0]
     ev_max = problem.node_ev_max_kw
     if not np.isfinite(ev_max[above]).any():
-        return problem
+        return None
     room = _own_room(problem, load_kw)
     lineage = set(ancestors[node][ancestors[node] >= 0].tolist())
     cap = ev_max[node].copy()
@@ -100,9 +100,7 @@ def upstream_shared(
         total = rooms.sum(axis=0)
         fraction = np.where(total > 0, rooms[0] / np.where(total > 0, total, 1.0), 1 / len(sharing))
         cap = np.minimum(cap, load_kw[node] + fraction * headroom)
-    capacity = problem.node_capacity_kw.copy()
-    capacity[node] = np.minimum(capacity[node], problem.node_base_load_kw[node] + cap)
-    return problem.replace(node_capacity_kw=capacity)
+    return cap
 
 
 def _own_room(problem: ChargingProblem, load_kw: NDArray) -> NDArray[np.float64]:
