@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
+from fera_flex.errors import InputError, OcpiRuleError
 from fera_flex.models import ocpi, ocpp
 from fera_flex.models.scenario import Scenario
 from fera_flex.timeseries import Profile, ProfileBatch, TimeGrid
@@ -253,3 +254,23 @@ def test_arrays_stay_read_only_after_unpickling(make):
     for array in arrays:
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InputError("Session", "kwh", -1.0, "must be >= 0"),
+        OcpiRuleError("ChargingPreferences", "session_id", "s1", "no such Session"),
+    ],
+    ids=["InputError", "OcpiRuleError"],
+)
+def test_input_errors_pickle_with_their_fields(error):
+    """Process pools and Dask workers send errors back pickled: type and fields survive."""
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error) and str(back) == str(error)
+    assert (back.obj, back.field, back.value, back.reason) == (
+        error.obj,
+        error.field,
+        error.value,
+        error.reason,
+    )

@@ -53,6 +53,10 @@ class InputError(FeraFlexError, ValueError):
         self.reason = reason
         super().__init__(f"{obj}: {field} = {_short_repr(value)}: {reason}")
 
+    def __reduce__(self):
+        """Pickle by the four arguments (the default passes only the message back)."""
+        return type(self), (self.obj, self.field, self.value, self.reason)
+
 
 class OcpiRuleError(InputError):
     """A rule of the OCPI 2.2.1 specification that spans objects is broken.
