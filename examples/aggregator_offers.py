@@ -130,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             if offer.options_kw is not None:
                 costs = ", ".join(
-                    f"{profile.sum() * dt_h:.0f} kWh for {cost:.2f} EUR"
+                    f"{profile.sum() * dt_h:.0f} kWh at {cost:.2f}"
                     for profile, cost in zip(offer.options_kw, offer.option_cost_eur, strict=True)
                 )
-                print(f"  {'':<9} options: {costs}")
+                print(f"  {'':<9} options (kWh at opportunity cost, EUR): {costs}")
 
     print("activations:")
     box_activation = [dispatch_of(o, o.power_min_kw, "box-bottom") for o in offers["box"]]

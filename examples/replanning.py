@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     discharge = np.array([day.discharge_kw[i] for i in whole.session_ids])
     violations = verify_power(whole, charge, discharge)
     executed = ff.ChargingPlan(
-        problem=whole, charge_kw=charge, discharge_kw=discharge, status=plan.status, backend="-"
+        problem=whole,
+        charge_kw=charge,
+        discharge_kw=discharge,
+        status=plan.status,
+        backend="receding horizon",
     )
     short = np.maximum(whole.energy_kwh - executed.delivered_kwh, 0.0)
     foresight = ff.schedule(whole)
