@@ -84,7 +84,7 @@ def test_top_level_help_lists_commands(capsys):
         [],
         ["nonsense"],
         ["solve"],
-        ["offers", "x.json", "--format", "s2"],
+        ["offers", "x.json", "--format", "xml"],
         ["solve", "x.json", "--max-rows", "0"],
         ["solve", "x.json", "--method", "gurobi"],
         ["offers", "x.json", "--window", "3"],
@@ -415,9 +415,23 @@ def test_offers_bad_window(capsys, feasible, window, message):
     assert code == 1 and message in err
 
 
-def test_offers_where_needs_cannot_be_met(capsys, small):
-    code, _, err = run(capsys, "offers", small, "--node", "root")
-    assert code == 1 and "node 'root': the needs under it cannot all be met" in err
+def test_offers_where_needs_cannot_be_met_take_no_energy_from_a_session(capsys, small, tmp_path):
+    """Around a plan short of needs, the offer keeps what the plan delivers (its low corner too)."""
+    code, _, err = run(capsys, "offers", small, "--node", "root", "-o", tmp_path / "offer")
+    assert code == 0, err
+    (offer,) = json.loads((tmp_path / "offer" / "offers.json").read_text())
+    offer = FlexibilityOffer.model_validate(offer)
+    low, base, high = (
+        np.array(v) for v in (offer.power_min_kw, offer.baseline_kw, offer.power_max_kw)
+    )
+    assert (low <= base + 1e-9).all() and (base <= high + 1e-9).all()
+    assert run(capsys, "solve", small, "-o", tmp_path / "plan")[0] == 0
+    planned = json.loads((tmp_path / "plan" / "plan_summary.json").read_text())["plan"]
+    path = _dispatch_file(tmp_path, offer, low)
+    code, _, err = run(capsys, "dispatch", small, path, "-o", tmp_path / "low")
+    assert code == 0, err
+    got = json.loads((tmp_path / "low" / "plan_summary.json").read_text())["plan"]
+    assert got["delivered_kwh"] >= planned["delivered_kwh"] - 1e-3
 
 
 def test_offers_unknown_node(capsys, feasible):

@@ -17,10 +17,13 @@ from pydantic import TypeAdapter, ValidationError
 from fera_flex._cli_progress import Progress
 from fera_flex.errors import FeraFlexError, InputError
 
-__all__ = ["run"]
+__all__ = ["InvalidFileError", "run"]
 
 _DEVIATION_KW = 1e-3
 """A dispatch counts as followed when every targeted slot is within this of its target [kW]."""
+
+_UNMET_KWH = 1e-3
+"""Energy a FLEX event may leave unmet beyond what the plan without it leaves [kWh]."""
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO, err: TextIO) -> int:
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO, 
         parser.print_usage(err)
         print(f"fera-flex {command}: error: {error}", file=err)
         return 2
-    except _InvalidFileError as error:
+    except InvalidFileError as error:
         for line in error.lines():
             print(f"fera-flex {command}: error: {line}", file=err)
         return 1
@@ -45,7 +48,7 @@ class _UsageError(Exception):
     """Arguments that do not fit together (exit code 2)."""
 
 
-class _InvalidFileError(Exception):
+class InvalidFileError(Exception):
     """A file whose content failed validation."""
 
     def __init__(self, path: Path, error: ValidationError) -> None:
@@ -69,18 +72,15 @@ def _scenario(path: str):
     try:
         return Scenario.load(path)
     except ValidationError as error:
-        raise _InvalidFileError(Path(path), error) from None
+        raise InvalidFileError(Path(path), error) from None
 
 
-def _dispatches(path: str) -> list[Any]:
-    """The FlexibilityDispatch (or JSON array of them) in a file."""
+def _dispatches(text: str, path: str) -> list[Any]:
+    """The FlexibilityDispatch (or JSON array of them) in a file's text."""
     from fera_flex.models.fera import FlexibilityDispatch
 
-    file = Path(path)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError("fera-flex dispatch", "DISPATCH", path, error.strerror) from None
+        data = json.loads(text)
     except ValueError as error:
         raise InputError(
             "fera-flex dispatch", "DISPATCH", path, f"not valid JSON: {error}"
@@ -90,7 +90,7 @@ def _dispatches(path: str) -> list[Any]:
     try:
         found = adapter.validate_json(json.dumps(data))
     except ValidationError as error:
-        raise _InvalidFileError(file, error) from None
+        raise InvalidFileError(Path(path), error) from None
     return found if many else [found]
 
 
@@ -171,12 +171,21 @@ def _plan_exit(plan: Any, violations: list[Any], err: TextIO) -> int:
 
 
 def _offers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fera_flex._cli_offers import OFFER_FORMATS, offer_id, offer_table, parse_window
-    from fera_flex.flexibility.offers import flexibility_offers
+    from fera_flex._cli_offers import (
+        OFFER_FORMATS,
+        format_shape,
+        make_offer,
+        offer_id,
+        offer_table,
+        parse_window,
+    )
+    from fera_flex._cli_standards import WriteContext
     from fera_flex.plot import scenario_time_zone
     from fera_flex.scheduling.problem import ChargingProblem
     from fera_flex.scheduling.schedule import schedule
 
+    fmt = OFFER_FORMATS[args.format]
+    shape = format_shape(args.format, args.shape)
     directory = _out_dir(args)
     scenario = _scenario(args.scenario)
     zone = scenario_time_zone(scenario)
@@ -186,16 +195,26 @@ def _offers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
     else:
         nodes = [problem.node_index(node) for node in args.node]
+    prepared = None if fmt.prepare is None else fmt.prepare(args, scenario, problem, nodes)
+    split = getattr(prepared, "windows", None)
+    windows = [window] if split is None else split(window)
     offers = []
-    with Progress(len(nodes) + 1, f"offers ({args.shape})", err) as progress:
+    steps = len(nodes) * len(windows) + 1 + (directory is not None)
+    with Progress(steps, f"offers ({shape})", err) as progress:
         progress.advance("baseline plan")
         plan = schedule(problem, args.method)
         for k in nodes:
-            progress.advance(problem.node_ids[k])
-            (offer,) = flexibility_offers(problem, plan, nodes=[k], shape=args.shape, window=window)
-            offers.append((offer_id(scenario, offer), offer))
+            for part in windows:
+                progress.advance(problem.node_ids[k])
+                offer = make_offer(problem, plan, k, shape, part)
+                offers.append((offer_id(scenario, offer), offer))
+        files = {}
+        if directory is not None:
+            progress.advance(f"writing ({args.format})")
+            texts = fmt.write(offers, scenario, WriteContext(problem, plan, prepared))
+            files = {fmt.file_name: texts} if fmt.file_name is not None else texts
     print(
-        f"{len(offers)} {args.shape} offer(s) for {scenario.name} "
+        f"{len(offers)} {shape} offer(s) for {scenario.name} "
         f"(baseline: {plan.backend}, status {plan.status.value}):",
         file=out,
     )
@@ -203,74 +222,103 @@ def _offers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if directory is None:
         print("\n(no files written: pass -o DIR to write them)", file=out)
         return 0
-    fmt = OFFER_FORMATS[args.format]
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / fmt.file_name
-    path.write_text(fmt.write(offers, scenario), encoding="utf-8")
-    print(f"\nwrote {path} ({args.format})", file=out)
+    written = []
+    for name, text in files.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    print(f"\nwrote {len(written)} file(s) ({args.format}) to {directory}:", file=out)
+    for path in written:
+        print(f"  {path}", file=out)
     return 0
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fera_flex._cli_plan import plan_summary, plan_tables, table, write_plan
-    from fera_flex.flexibility.disaggregate import disaggregate, dispatch_deviation_kw
+    from fera_flex._cli_standards import (
+        dispatch_type,
+        read_flex_event,
+        read_s2_instructions,
+        read_text,
+        read_usef_order,
+    )
     from fera_flex.plot import scenario_time_zone
     from fera_flex.scheduling.problem import ChargingProblem
-    from fera_flex.scheduling.verify import verify_plan
+    from fera_flex.scheduling.schedule import schedule
 
     directory = _out_dir(args)
-    with Progress(4 + (directory is not None), "dispatch", err) as progress:
+    with Progress(5 + (directory is not None), "dispatch", err) as progress:
         progress.advance("loading")
         scenario = _scenario(args.scenario)
         zone = scenario_time_zone(scenario)
-        dispatches = _dispatches(args.dispatch)
+        text = read_text(args.dispatch, "DISPATCH")
+        kind = dispatch_type(text, args.dispatch, args.type)
         progress.advance("building the problem")
         problem = ChargingProblem.from_scenario(scenario)
-        progress.advance("disaggregating")
-        plan = disaggregate(problem, dispatches, method=args.method)
-        progress.advance("verifying")
-        violations = verify_plan(plan.problem, plan)
-        summary = plan_summary(scenario, plan, violations, zone)
-        deviation = dispatch_deviation_kw(plan)
-        loads = plan.problem.node_loads_kw(plan.power_kw)
-        rows, worst = [], 0.0
-        summary["dispatches"] = []
-        for item in dispatches:
-            k = problem.node_index(item.node_id)
-            first = (int(item.start.timestamp()) - problem.grid.start_s) // problem.grid.step_s
-            stop = first + len(item.power_kw)
-            gap = float(np.abs(deviation[k, first:stop]).max())
-            worst = max(worst, gap)
-            wanted_kwh = float(np.sum(item.power_kw) * problem.grid.dt_h)
-            got_kwh = float(loads[k, first:stop].sum() * problem.grid.dt_h)
-            summary["dispatches"].append(
-                {
-                    "id": item.id,
-                    "node_id": item.node_id,
-                    "requested_kwh": wanted_kwh,
-                    "realised_kwh": got_kwh,
-                    "max_deviation_kw": gap,
-                }
-            )
-            rows.append(
-                [
-                    item.id,
-                    item.node_id,
-                    f"{item.start.astimezone(zone):%m-%d %H:%M}",
-                    str(len(item.power_kw)),
-                    f"{wanted_kwh:.2f}",
-                    f"{got_kwh:.2f}",
-                    f"{gap:.2g}",
-                ]
-            )
-        written = []
-        if directory is not None:
-            progress.advance("writing")
-            written = write_plan(directory, scenario, plan, summary, args.unit)
+        progress.advance(f"reading the {kind} dispatch")
+        if kind == "openadr":
+            event, baseline = read_flex_event(text, args.dispatch, args, problem)
+            return _flex_event(args, scenario, problem, event, baseline, progress, out, err)
+        if kind == "native":
+            dispatches = _dispatches(text, args.dispatch)
+        else:
+            read = read_usef_order if kind == "usef" else read_s2_instructions
+            plan = schedule(problem, args.method)
+            dispatches = [read(text, args.dispatch, args.offer, problem, plan)]
+        return _follow(args, scenario, zone, problem, dispatches, progress, out, err)
+
+
+def _follow(args, scenario, zone, problem, dispatches, progress, out, err) -> int:
+    """Disaggregate dispatches, print how closely they are followed and write the profiles."""
+    from fera_flex._cli_plan import plan_summary, table, write_plan
+    from fera_flex.flexibility.disaggregate import disaggregate, dispatch_deviation_kw
+    from fera_flex.scheduling.verify import verify_plan
+
+    directory = _out_dir(args)
+    progress.advance("disaggregating")
+    plan = disaggregate(problem, dispatches, method=args.method)
+    progress.advance("verifying")
+    violations = verify_plan(plan.problem, plan)
+    summary = plan_summary(scenario, plan, violations, zone)
+    deviation = dispatch_deviation_kw(plan)
+    loads = plan.problem.node_loads_kw(plan.power_kw)
+    rows, worst = [], 0.0
+    summary["dispatches"] = []
+    for item in dispatches:
+        k = problem.node_index(item.node_id)
+        first = (int(item.start.timestamp()) - problem.grid.start_s) // problem.grid.step_s
+        stop = first + len(item.power_kw)
+        gap = float(np.abs(deviation[k, first:stop]).max())
+        worst = max(worst, gap)
+        wanted_kwh = float(np.sum(item.power_kw) * problem.grid.dt_h)
+        got_kwh = float(loads[k, first:stop].sum() * problem.grid.dt_h)
+        summary["dispatches"].append(
+            {
+                "id": item.id,
+                "node_id": item.node_id,
+                "requested_kwh": wanted_kwh,
+                "realised_kwh": got_kwh,
+                "max_deviation_kw": gap,
+            }
+        )
+        rows.append(
+            [
+                item.id,
+                item.node_id,
+                f"{item.start.astimezone(zone):%m-%d %H:%M}",
+                str(len(item.power_kw)),
+                f"{wanted_kwh:.2f}",
+                f"{got_kwh:.2f}",
+                f"{gap:.2g}",
+            ]
+        )
+    written = []
+    if directory is not None:
+        progress.advance("writing")
+        written = write_plan(directory, scenario, plan, summary, args.unit)
+    progress.close()
     headers = ["dispatch", "node", "from", "slots", "wanted kWh", "realised kWh", "max dev kW"]
-    print("\n".join(table(headers, rows)) + "\n", file=out)
-    print("\n".join(plan_tables(summary, zone, args.max_rows)), file=out)
-    _report_files(written, directory, out)
+    _print_plan(table(headers, rows), summary, zone, args, written, directory, out)
     status = _plan_exit(plan, violations, err)
     if worst > _DEVIATION_KW:
         print(
@@ -281,6 +329,85 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         return 1
     return status
+
+
+def _flex_event(args, scenario, problem, event, baseline, progress, out, err) -> int:
+    """Plan under an NL-Flex FLEX event's caps, print them and write the profiles."""
+    from fera_flex._cli_plan import plan_summary, table, write_plan
+    from fera_flex.plot import scenario_time_zone
+    from fera_flex.scheduling.schedule import schedule
+    from fera_flex.scheduling.verify import verify_plan
+    from fera_flex.standards.openadr import with_flex_dispatch
+    from fera_flex.standards.openadr.limits import covering_slots
+
+    directory = _out_dir(args)
+    zone = scenario_time_zone(scenario)
+    capped = with_flex_dispatch(problem, event, baseline.active_kw)
+    progress.advance(f"scheduling under FLEX event {event.event_id}")
+    plan = schedule(capped, args.method)
+    progress.advance("verifying")
+    violations = verify_plan(capped, plan)
+    summary = plan_summary(scenario, plan, violations, zone)
+    k = problem.node_index(event.group)
+    offtake = capped.node_loads_kw(plan.power_kw)[k]
+    rows = []
+    summary["flex_event"] = {
+        "id": event.event_id,
+        "group": event.group,
+        "active_baseline_kw": baseline.active_kw,
+        "intervals": [],
+    }
+    for interval in event.intervals:
+        first, stop = covering_slots(problem.grid, interval.start, interval.end)
+        cap_kw = baseline.active_kw - interval.flex_kw
+        peak = float(offtake[first:stop].max()) if stop > first else None
+        summary["flex_event"]["intervals"].append(
+            {"id": interval.id, "flex_kw": interval.flex_kw, "cap_kw": cap_kw, "peak_kw": peak}
+        )
+        rows.append(
+            [
+                str(interval.id),
+                f"{interval.start.astimezone(zone):%m-%d %H:%M}",
+                f"{interval.end.astimezone(zone):%m-%d %H:%M}",
+                "adjacent" if interval.adjacent else "dispatch",
+                f"{interval.flex_kw:.2f}",
+                f"{cap_kw:.2f}",
+                "-" if peak is None else f"{peak:.2f}",
+            ]
+        )
+    unmet_kwh = float(plan.unmet_kwh.sum())
+    extra_kwh = 0.0
+    if unmet_kwh > _UNMET_KWH:  # does the event cause it, or was it short anyway?
+        extra_kwh = unmet_kwh - float(schedule(problem, args.method).unmet_kwh.sum())
+    written = []
+    if directory is not None:
+        progress.advance("writing")
+        written = write_plan(directory, scenario, plan, summary, args.unit)
+    progress.close()
+    headers = ["interval", "from", "to", "kind", "FLEX kW", "cap kW", "offtake peak kW"]
+    lines = [
+        f"NL-Flex FLEX event {event.event_id} for {event.group!r} "
+        f"(ACTIVE_BASELINE {baseline.active_kw:g} kW):",
+        *table(headers, rows),
+    ]
+    _print_plan(lines, summary, zone, args, written, directory, out)
+    status = _plan_exit(plan, violations, err)
+    if extra_kwh > _UNMET_KWH:
+        print(
+            f"error: under the FLEX event {extra_kwh:.3g} kWh of needs go unmet that the plan "
+            "without it meets: the call is more than the group can deliver",
+            file=err,
+        )
+        return 1
+    return status
+
+
+def _print_plan(head, summary, zone, args, written, directory, out) -> None:
+    from fera_flex._cli_plan import plan_tables
+
+    print("\n".join(head) + "\n", file=out)
+    print("\n".join(plan_tables(summary, zone, args.max_rows)), file=out)
+    _report_files(written, directory, out)
 
 
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -1,17 +1,19 @@
 """``fera-flex offers``: deliverable flexibility offers per node, written in a chosen format.
 
 The formats live in one registry, :data:`OFFER_FORMATS` (format name ->
-:class:`OfferFormat`); ``--format`` offers its keys. A standard's export (S2,
-USEF, OSCP, OpenADR) plugs in by adding an entry whose ``write`` turns the
-offers into that standard's text.
+:class:`OfferFormat`); ``--format`` offers its keys. ``native`` writes the
+offers as FERA objects; ``s2``, ``usef``, ``oscp`` and ``openadr`` write
+each offer as that standard's own message(s), one file per offer (see
+:mod:`fera_flex._cli_standards`).
 """
 
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from fera_flex import _cli_standards
 from fera_flex.errors import InputError
 
 if TYPE_CHECKING:  # importing them needs the solvers; ``fera-flex --help`` should not
@@ -19,7 +21,15 @@ if TYPE_CHECKING:  # importing them needs the solvers; ``fera-flex --help`` shou
     from fera_flex.models.scenario import Scenario
     from fera_flex.timeseries import TimeGrid
 
-__all__ = ["OFFER_FORMATS", "OfferFormat", "offer_id", "offer_table", "parse_window"]
+__all__ = [
+    "OFFER_FORMATS",
+    "OfferFormat",
+    "format_shape",
+    "make_offer",
+    "offer_id",
+    "offer_table",
+    "parse_window",
+]
 
 
 @dataclass(frozen=True)
@@ -30,21 +40,36 @@ class OfferFormat:
     ----------
     description : str
         One line for ``--help``.
-    file_name : str
-        The file written into the output folder.
     write : callable
-        ``write(offers, scenario) -> str``: the file's text, from the
-        ``(offer id, NodeOffer)`` pairs and the scenario they are for.
+        ``write(offers, scenario, context=None)``, from the ``(offer id,
+        NodeOffer)`` pairs and the scenario they are for: the text of
+        ``file_name`` when the format writes one file, else a mapping of file
+        names to texts (one or more files per offer).
+    file_name : str, optional
+        The one file written into the output folder, if there is one.
+    shapes : tuple of str
+        The ``--shape`` values the format takes (empty: any); the first is
+        its default.
+    prepare : callable, optional
+        ``prepare(args, scenario, problem, nodes) -> context``: checks the
+        format's options and builds what ``write`` needs before any offer is
+        computed (``write`` then gets a :class:`~fera_flex._cli_standards.WriteContext`).
+        A context with a ``windows(window)`` method splits the window: the
+        windows to make offers for (one per local day for UFTP).
     """
 
     description: str
-    file_name: str
-    write: Callable[[Sequence[tuple[str, "NodeOffer"]], "Scenario"], str]
+    write: Callable[..., Any]
+    file_name: str | None = None
+    shapes: tuple[str, ...] = ()
+    prepare: Callable[..., Any] | None = None
 
 
-def _native(offers: Sequence[tuple[str, "NodeOffer"]], scenario: "Scenario") -> str:
+def _native(
+    offers: Sequence[tuple[str, "NodeOffer"]], scenario: "Scenario", context: Any = None
+) -> str:
     """The offers as a JSON array of FERA FlexibilityOffer objects."""
-    del scenario  # the FERA objects name their node and time grid themselves
+    del scenario, context  # the FERA objects name their node and time grid themselves
     items = [offer.to_fera(identifier).model_dump(mode="json") for identifier, offer in offers]
     return json.dumps(items, indent=2) + "\n"
 
@@ -52,11 +77,68 @@ def _native(offers: Sequence[tuple[str, "NodeOffer"]], scenario: "Scenario") -> 
 OFFER_FORMATS: dict[str, OfferFormat] = {
     "native": OfferFormat(
         "a JSON array of FERA FlexibilityOffer objects (NodeOffer.to_fera)",
-        "offers.json",
         _native,
+        file_name="offers.json",
+    ),
+    "s2": OfferFormat(
+        "battery offers as S2 FRBC and PEBC messages, each behind a ResourceManagerDetails "
+        "naming the node (<offer>.s2-frbc.json, <offer>.s2-pebc.json)",
+        _cli_standards.write_s2,
+        shapes=("battery",),
+    ),
+    "usef": OfferFormat(
+        "options offers as USEF/UFTP 3.1 FlexOffers, one per node and local day of the "
+        "scenario's time zone (<offer>.flex-offer.xml)",
+        _cli_standards.write_usef,
+        shapes=("options",),
+        prepare=_cli_standards.UsefContext.prepare,
+    ),
+    "oscp": OfferFormat(
+        "the OSCP 2.0 AdjustGroupCapacityForecast of each node's baseline plan over the "
+        "offer's window (<offer>.oscp-adjust.json)",
+        _cli_standards.write_oscp,
+    ),
+    "openadr": OfferFormat(
+        "the NL-Flex (OpenADR 3.1) flex delta report of each node: the ACTIVE_FLEX_DELTA every "
+        "block of the window can deliver below the --baseline-event "
+        "(<offer>.openadr-flex-delta.json)",
+        _cli_standards.write_openadr,
+        prepare=_cli_standards.OpenAdrContext.prepare,
     ),
 }
 """Format name -> how to write offers in it."""
+
+
+def format_shape(name: str, shape: str | None) -> str:
+    """The ``--shape`` to use with ``--format name`` (its default when ``shape`` is None).
+
+    Raises
+    ------
+    InputError
+        When the format does not take that shape (naming the ones it takes).
+    """
+    shapes = OFFER_FORMATS[name].shapes
+    if shape is None:
+        return shapes[0] if shapes else "box"
+    if shapes and shape not in shapes:
+        raise InputError(
+            "fera-flex offers",
+            "--shape",
+            shape,
+            f"--format {name} takes --shape {' or '.join(shapes)}",
+        )
+    return shape
+
+
+def make_offer(problem, plan, node: int, shape: str, window: tuple[int, int] | None) -> "NodeOffer":
+    """The offer ``fera-flex offers`` makes for a node (on its own, not shared with other nodes).
+
+    ``dispatch`` computes it again the same way to read a standard's answer to it.
+    """
+    from fera_flex.flexibility.offers import flexibility_offers
+
+    (offer,) = flexibility_offers(problem, plan, nodes=[node], shape=shape, window=window)
+    return offer
 
 
 def offer_id(scenario: "Scenario", offer: "NodeOffer") -> str:

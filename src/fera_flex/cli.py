@@ -65,9 +65,33 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_openadr_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    from fera_flex._cli_standards import MAX_DURATIONS
+
+    group = parser.add_argument_group("NL-Flex (OpenADR 3.1)")
+    group.add_argument(
+        "--baseline-event",
+        action="append",
+        metavar="FILE",
+        help="the DSO's NL-Flex baseline event of a group node (its targets; repeatable)",
+    )
+    group.add_argument(
+        "--max-duration",
+        choices=sorted(MAX_DURATIONS),
+        default="PT6H",
+        help="the group's MAX_DURATION: the longest FLEX dispatch (default: PT6H)",
+    )
+    return group
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     from fera_flex._cli_offers import OFFER_FORMATS
+    from fera_flex._cli_standards import (
+        DEFAULT_RECIPIENT_DOMAIN,
+        DEFAULT_SENDER_DOMAIN,
+        DISPATCH_TYPES,
+    )
 
     parser = argparse.ArgumentParser(
         prog="fera-flex",
@@ -98,14 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
         "offers",
         help="deliverable flexibility offers per grid node",
         description="Plan the scenario (the baseline), then compute one deliverable offer per "
-        "grid node with sessions under it (or per --node), print them and (with -o) write them.",
+        "grid node with sessions under it (or per --node), each on its own, print them and "
+        "(with -o) write them, as FERA objects or as a standard's messages (--format): S2 "
+        "takes battery offers, USEF options offers (one FlexOffer per node and local day).",
     )
     offers.add_argument("scenario", help="scenario JSON file")
     offers.add_argument(
         "--shape",
-        default="box",
-        help="offer shape, as fera_flex.flexibility_offers supports it (box, options; "
-        "default: box)",
+        help="offer shape, as fera_flex.flexibility_offers supports it (box, battery, options; "
+        "default: the one the format takes, else box)",
     )
     offers.add_argument(
         "--window",
@@ -128,19 +153,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offers.add_argument("-o", "--output", metavar="DIR", help="folder to write the offers into")
     _add_plan_options(offers)
+    usef = offers.add_argument_group("USEF/UFTP (--format usef)")
+    usef.add_argument(
+        "--sender-domain",
+        default=DEFAULT_SENDER_DOMAIN,
+        metavar="DOMAIN",
+        help=f"our (the aggregator's) domain (default: {DEFAULT_SENDER_DOMAIN})",
+    )
+    usef.add_argument(
+        "--recipient-domain",
+        default=DEFAULT_RECIPIENT_DOMAIN,
+        metavar="DOMAIN",
+        help=f"the DSO's domain (default: {DEFAULT_RECIPIENT_DOMAIN}); congestion point of "
+        "each node: ea1.<horizon's yyyy-mm>.<DSO domain>:<node id>",
+    )
+    usef.add_argument(
+        "--expires",
+        metavar="TIME",
+        help="the offers' ExpirationDateTime, RFC 3339 (default: an hour from now)",
+    )
+    usef.add_argument(
+        "--min-activation-factor",
+        default="1.00",
+        metavar="F",
+        help="the least ActivationFactor the DSO may order, 0.01 to 1 (default: 1.00)",
+    )
+    nl_flex = _add_openadr_options(offers)
+    nl_flex.add_argument(
+        "--client-name",
+        metavar="EAN13",
+        help="the Service Provider's EAN13, signing the flex delta reports (--format openadr)",
+    )
 
     dispatch = sub.add_parser(
         "dispatch",
         help="turn an activated flexibility profile into per-EVSE OCPP profiles",
-        description="Disaggregate an activation (a FERA FlexibilityDispatch, or a JSON array "
-        "of them) over the sessions, print how closely it is followed and (with -o) write the "
-        "OCPI and OCPP profiles that deliver it. Exit code 1 when it cannot be followed.",
+        description="Disaggregate an activation (a FERA FlexibilityDispatch or a JSON array "
+        "of them, a USEF FlexOrder, S2 FRBC or PEBC instructions) over the sessions, or plan "
+        "under an NL-Flex FLEX event's caps; print how closely it is followed and (with -o) "
+        "write the OCPI and OCPP profiles that deliver it. Exit code 1 when it cannot be "
+        "followed.",
     )
     dispatch.add_argument("scenario", help="scenario JSON file")
-    dispatch.add_argument("dispatch", help="FlexibilityDispatch JSON file (an object or array)")
+    dispatch.add_argument("dispatch", help="the activation file (--type)")
+    dispatch.add_argument(
+        "--type",
+        choices=sorted(DISPATCH_TYPES),
+        help="; ".join(f"{name}: {text}" for name, text in DISPATCH_TYPES.items())
+        + " (default: recognised from content)",
+    )
+    dispatch.add_argument(
+        "--offer",
+        metavar="FILE",
+        help="what the activation answers, as `offers` wrote it: the FlexOffer XML (usef), "
+        "the S2 messages (s2), the flex delta report (openadr, optional)",
+    )
     dispatch.add_argument("-o", "--output", metavar="DIR", help="folder to write the files into")
     _add_plan_options(dispatch)
     _add_output_options(dispatch)
+    _add_openadr_options(dispatch)
 
     from fera_flex._cli_validate import KINDS
 
