@@ -106,6 +106,30 @@ def test_a_shape_the_format_cannot_carry_is_refused(capsys, fmt, shape, takes):
     assert f"--shape = '{shape}': --format {fmt} takes --shape {takes}" in err
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--sender-domain", "Agr_Example"], "--sender-domain = 'Agr_Example': must be a lower"),
+        (["--recipient-domain", "dso"], "--recipient-domain = 'dso': must be a lower-case"),
+        (
+            ["--expires", "2020-01-01T00:00:00Z"],
+            "--expires = '2020-01-01T00:00:00Z': must be after",
+        ),
+        (["--expires", "2030-01-01T00:00:00"], "a time needs its UTC offset"),
+    ],
+)
+def test_usef_options_are_checked_before_any_offer(capsys, options, message):
+    code, out, err = run(capsys, "offers", OFFICE, "--format", "usef", *options)
+    assert code == 1 and out == "" and message in err
+
+
+def test_a_native_dispatch_takes_no_offer_file(capsys, tmp_path):
+    path = tmp_path / "dispatch.json"
+    path.write_text("[]")
+    code, _, err = run(capsys, "dispatch", OFFICE, path, "--offer", path)
+    assert code == 1 and "names its offer itself (--offer is for usef, s2 and openadr)" in err
+
+
 # -- USEF / UFTP -----------------------------------------------------------------------------
 
 
@@ -190,8 +214,8 @@ def test_usef_flex_order_is_dispatched_to_valid_ocpp(capsys, usef, office, tmp_p
 
 def test_usef_orders_and_offers_that_do_not_fit_are_refused(capsys, usef, tmp_path):
     offer_xml = usef.read_text()
-    changed = [FlexOrderISP(power=i.power + 10, start=i.start, duration=i.duration)
-               for i in from_xml(offer_xml).offer_options[0].isps]  # fmt: skip
+    isps = from_xml(offer_xml).offer_options[0].isps
+    changed = [FlexOrderISP(power=i.power + 10, start=i.start, duration=i.duration) for i in isps]
     order = tmp_path / "order.xml"
     order.write_text(flex_order(offer_xml, isps=changed))
     code, _, err = run(capsys, "dispatch", OFFICE, order, "--offer", usef)
@@ -246,18 +270,20 @@ def test_s2_messages_parse_and_carry_the_battery_offer(s2, office):
     profile = frbc[-1]
     assert profile.start_time == problem.grid.start + S2_WINDOW[0] * timedelta(minutes=15)
     np.testing.assert_allclose(
-        [[e.fill_level_range.start_of_range, e.fill_level_range.end_of_range]
-         for e in profile.elements],
+        [
+            [e.fill_level_range.start_of_range, e.fill_level_range.end_of_range]
+            for e in profile.elements
+        ],
         np.column_stack([offer.energy_min_kwh, offer.energy_max_kwh]),
         rtol=1e-12,
-    )  # fmt: skip
+    )
     energy = pebc[-1]
     assert energy.message_type == "PEBC.EnergyConstraint"
     assert energy.upper_average_power == pytest.approx(offer.energy_max_kwh[-1] / 2 * 1000)
 
 
-def frbc_instructions(messages, most: bool = True) -> list[dict]:
-    """A CEM that reads only the FRBC messages: the most (or least) the targets allow per ISP."""
+def frbc_instructions(messages) -> list[dict]:
+    """A CEM that reads only the FRBC messages: the most the targets allow in each ISP."""
     descriptions = [m for m in messages if m.message_type == "FRBC.SystemDescription"]
     (status,) = [m for m in messages if m.message_type == "FRBC.StorageStatus"]
     (profile,) = [m for m in messages if m.message_type == "FRBC.FillLevelTargetProfile"]
@@ -271,7 +297,7 @@ def frbc_instructions(messages, most: bool = True) -> list[dict]:
         hours = element.duration.root / 3_600_000
         target = element.fill_level_range
         least = max(low_kw, (target.start_of_range - fill) / hours)
-        wanted = max(least, min(high_kw, (target.end_of_range - fill) / hours)) if most else least
+        wanted = max(least, min(high_kw, (target.end_of_range - fill) / hours))
         factor = (
             0.0 if high_kw == low_kw else min(max((wanted - low_kw) / (high_kw - low_kw), 0), 1)
         )
@@ -354,6 +380,11 @@ def test_s2_instructions_that_do_not_fit_are_refused(capsys, s2, tmp_path):
     forged.write_text(json.dumps(data))
     code, _, err = run(capsys, "dispatch", OFFICE, path, "--offer", forged)
     assert code == 1 and "the scenario's battery offer for node 'trafo' gives" in err
+    data = json.loads(frbc.read_text())
+    data[0]["name"] = "nowhere"
+    forged.write_text(json.dumps(data))
+    code, _, err = run(capsys, "dispatch", OFFICE, path, "--offer", forged)
+    assert code == 1 and "ResourceManagerDetails.name = 'nowhere': is no node" in err
 
 
 # -- OSCP ------------------------------------------------------------------------------------

@@ -260,6 +260,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             event, baseline = read_flex_event(text, args.dispatch, args, problem)
             return _flex_event(args, scenario, problem, event, baseline, progress, out, err)
         if kind == "native":
+            if args.offer is not None:
+                raise InputError(
+                    "fera-flex dispatch",
+                    "--offer",
+                    args.offer,
+                    "a FERA FlexibilityDispatch names its offer itself (--offer is for usef, "
+                    "s2 and openadr)",
+                )
             dispatches = _dispatches(text, args.dispatch)
         else:
             read = read_usef_order if kind == "usef" else read_s2_instructions

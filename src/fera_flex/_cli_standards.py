@@ -204,6 +204,8 @@ def read_s2_instructions(text: str, path: str, offer_path: str | None, problem: 
         :func:`fera_flex.standards.s2.read_frbc_instructions` /
         :func:`~fera_flex.standards.s2.read_pebc_instructions`).
     """
+    from fera_flex.standards.s2 import read_frbc_instructions, read_pebc_instructions
+
     where = "fera-flex dispatch"
     if offer_path is None:
         raise InputError(
@@ -234,15 +236,15 @@ def read_s2_instructions(text: str, path: str, offer_path: str | None, problem: 
             len(details),
             "must be one, naming the node (`fera-flex offers --format s2` writes it first)",
         )
-    node = problem.node_ids[problem.node_index(details[0].name)]
+    node = details[0].name
+    if node not in problem.node_ids:
+        where = f"--offer {offer_path}"
+        raise InputError(where, "ResourceManagerDetails.name", node, "is no node of the scenario")
+    resource_id = str(details[0].resource_id)
     if frbc:
-        export = _frbc_export(sent, offer_path, problem, plan, node, str(details[0].resource_id))
-        from fera_flex.standards.s2 import read_frbc_instructions
-
+        export = _frbc_export(sent, offer_path, problem, plan, node, resource_id)
         return read_frbc_instructions(export, instructions)
-    export = _pebc_export(sent, offer_path, problem, plan, node, str(details[0].resource_id))
-    from fera_flex.standards.s2 import read_pebc_instructions
-
+    export = _pebc_export(sent, offer_path, problem, plan, node, resource_id)
     return read_pebc_instructions(export, instructions)
 
 
@@ -325,6 +327,26 @@ def _battery_resource(problem, plan, node, window, quantity):
     return S2Resource.of_node(problem, offer, quantity)
 
 
+def _frbc_power(description: Any, where: str, field: str) -> tuple[Any, Any, Any]:
+    """The actuator id, operation mode id and power range of a system description of ours.
+
+    ``offers --format s2`` writes one actuator with one operation mode of one
+    element with one power range; anything else is not its file.
+    """
+    actuators = description.actuators
+    modes = actuators[0].operation_modes if len(actuators) == 1 else []
+    elements = modes[0].elements if len(modes) == 1 else []
+    ranges = elements[0].power_ranges if len(elements) == 1 else []
+    if len(ranges) != 1:
+        raise InputError(
+            where,
+            f"{field}.actuators",
+            len(actuators),
+            "must be one actuator, one operation mode, one element, one power range",
+        )
+    return actuators[0].id, modes[0].id, ranges[0]
+
+
 def _frbc_export(sent, offer_path, problem, plan, node, export_id):
     """The FrbcExport the messages are, after checking them against the offer computed again."""
     from fera_flex.standards.s2 import FrbcExport
@@ -348,21 +370,27 @@ def _frbc_export(sent, offer_path, problem, plan, node, export_id):
         where,
         "FRBC.FillLevelTargetProfile",
     )
-    actuator = descriptions[0].actuators[0]
-    mode = actuator.operation_modes[0]
-    quantity = mode.elements[0].power_ranges[0].commodity_quantity.value
-    resource = _battery_resource(problem, plan, node, window, quantity)
+    powers = [
+        _frbc_power(d, where, f"FRBC.SystemDescription[{k}]") for k, d in enumerate(descriptions)
+    ]
+    ids = {(actuator, mode) for actuator, mode, _ in powers}
+    if len(ids) != 1:
+        field = "FRBC.SystemDescription"
+        raise InputError(where, field, len(ids), "must share one actuator and operation mode")
+    ((actuator_id, mode_id),) = ids
+    resource = _battery_resource(problem, plan, node, window, powers[0][2].commodity_quantity.value)
     offer, grid = resource.offer, resource.offer.grid
     stretches = resource.stretches()
     if len(stretches) != len(descriptions):
         raise _mismatch(where, "FRBC.SystemDescription", len(descriptions), len(stretches), node)
-    for k, ((first, _), description) in enumerate(zip(stretches, descriptions, strict=True)):
+    for k, ((first, _), description, (_, _, power)) in enumerate(
+        zip(stretches, descriptions, powers, strict=True)
+    ):
         field = f"FRBC.SystemDescription[{k}]"
         begins = grid.start + timedelta(seconds=first * grid.step_s)
         if description.valid_from != begins:
             got = description.valid_from.isoformat()
             raise _mismatch(where, f"{field}.valid_from", got, begins.isoformat(), node)
-        (power,) = description.actuators[0].operation_modes[0].elements[0].power_ranges
         _close(
             where,
             f"{field} power start_of_range",
@@ -394,8 +422,8 @@ def _frbc_export(sent, offer_path, problem, plan, node, export_id):
     return FrbcExport(
         resource=resource,
         id=export_id,
-        actuator_id=actuator.id,
-        operation_mode_id=mode.id,
+        actuator_id=actuator_id,
+        operation_mode_id=mode_id,
         system_descriptions=tuple(descriptions),
         storage_status=status,
         fill_level_target_profile=profile,
@@ -533,8 +561,17 @@ class UsefContext:
         expires = now + timedelta(hours=1)
         if args.expires is not None:
             expires = _moment(args.expires, where, "--expires")
+            if expires <= now:
+                raise InputError(where, "--expires", args.expires, "must be after now")
+        options = {"agr_domain": "--sender-domain", "dso_domain": "--recipient-domain"}
+        try:
+            link = _link(problem, args.sender_domain, args.recipient_domain, zone.key, "PT15M")
+        except InputError as error:
+            if error.field not in options:
+                raise
+            raise InputError(where, options[error.field], error.value, error.reason) from None
         return cls(
-            link=_link(problem, args.sender_domain, args.recipient_domain, zone.key, "PT15M"),
+            link=link,
             grid=problem.grid,
             expires=expires,
             now=now,

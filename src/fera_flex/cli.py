@@ -1,10 +1,11 @@
 """The ``fera-flex`` command line (a front end: may import every layer).
 
 Commands: ``solve`` (plan a scenario, write OCPI and OCPP profiles),
-``offers`` (flexibility offers per grid node), ``dispatch`` (turn an activation
-into per-EVSE OCPP profiles), ``validate`` (check OCPI, OCPP, FERA and scenario
-files) and ``demo`` (the bundled example, end to end). ``fera-flex COMMAND
---help`` describes each.
+``offers`` (flexibility offers per grid node, as FERA objects or as S2, USEF,
+OSCP or OpenADR messages), ``dispatch`` (turn an activation, ours or a
+standard's answer to an offer, into per-EVSE OCPP profiles), ``validate``
+(check OCPI, OCPP, FERA and scenario files) and ``demo`` (the bundled example,
+end to end). ``fera-flex COMMAND --help`` describes each.
 
 Exit codes: 0 done, 1 invalid input or a plan that failed, 2 wrong usage
 (130 interrupted, 141 when the reader of the output went away).
