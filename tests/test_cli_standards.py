@@ -372,6 +372,10 @@ def test_s2_instructions_that_do_not_fit_are_refused(capsys, s2, tmp_path):
     assert code == 1 and "messages = 'FRBC.SystemDescription': none found" in err
     code, _, err = run(capsys, "dispatch", OFFICE, path)
     assert code == 1 and "--offer = None: S2 instructions are read against" in err
+    xml = tmp_path / "order.xml"
+    xml.write_text("<FlexOrder/>")
+    code, _, err = run(capsys, "dispatch", OFFICE, xml, "--type", "s2", "--offer", frbc)
+    assert code == 1 and f"DISPATCH = '{xml}': not valid JSON" in err
     # messages that are not this scenario's offer: a power range changed
     data = json.loads(frbc.read_text())
     power = data[1]["actuators"][0]["operation_modes"][0]["elements"][0]["power_ranges"][0]
@@ -469,6 +473,13 @@ def test_openadr_flex_event_is_planned_under_its_caps(capsys, nl_flex, office, t
     assert code == 1 and "exceeds the group's ACTIVE_AVAILABLE_FLEX" in err
     code, _, err = run(capsys, "dispatch", OFFICE, event)
     assert code == 1 and "--baseline-event = None" in err
+    # without the offer to check against, a call the group cannot deliver is planned, and fails
+    start = problem.grid.start + 8 * HOUR  # all of the 6 hours offered, down to 0 kW
+    event.write_text(
+        json.dumps(flex_event("trafo", problem.grid.start, [(start, 6 * HOUR, baseline_kw)]))
+    )
+    code, _, err = run(capsys, "dispatch", OFFICE, event, "--baseline-event", baseline)
+    assert code == 1 and "kWh of needs go unmet that the plan without it meets" in err
 
 
 def test_openadr_needs_its_baseline_and_ean(capsys, nl_flex):

@@ -258,7 +258,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         progress.advance(f"reading the {kind} dispatch")
         if kind == "openadr":
             event, baseline = read_flex_event(text, args.dispatch, args, problem)
-            return _flex_event(args, scenario, problem, event, baseline, progress, out, err)
+            return _flex_event(args, scenario, zone, problem, event, baseline, progress, out, err)
         if kind == "native":
             if args.offer is not None:
                 raise InputError(
@@ -339,17 +339,15 @@ def _follow(args, scenario, zone, problem, dispatches, progress, out, err) -> in
     return status
 
 
-def _flex_event(args, scenario, problem, event, baseline, progress, out, err) -> int:
+def _flex_event(args, scenario, zone, problem, event, baseline, progress, out, err) -> int:
     """Plan under an NL-Flex FLEX event's caps, print them and write the profiles."""
     from fera_flex._cli_plan import plan_summary, table, write_plan
-    from fera_flex.plot import scenario_time_zone
     from fera_flex.scheduling.schedule import schedule
     from fera_flex.scheduling.verify import verify_plan
     from fera_flex.standards.openadr import with_flex_dispatch
     from fera_flex.standards.openadr.limits import covering_slots
 
     directory = _out_dir(args)
-    zone = scenario_time_zone(scenario)
     capped = with_flex_dispatch(problem, event, baseline.active_kw)
     progress.advance(f"scheduling under FLEX event {event.event_id}")
     plan = schedule(capped, args.method)
