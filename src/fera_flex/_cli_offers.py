@@ -131,13 +131,20 @@ def format_shape(name: str, shape: str | None) -> str:
 
 
 def make_offer(problem, plan, node: int, shape: str, window: tuple[int, int] | None) -> "NodeOffer":
-    """The offer ``fera-flex offers`` makes for a node (on its own, not shared with other nodes).
+    """The offer ``fera-flex offers`` makes for a node.
 
-    ``dispatch`` computes it again the same way to read a standard's answer to it.
+    Every node with sessions counts as offering at the same time, whichever
+    ``--node`` were asked for: the limits above are shared between all of
+    them (:mod:`fera_flex.flexibility.sharing`), so any offers the command
+    writes can be activated together. ``dispatch`` computes it again the
+    same way to read a standard's answer to it.
     """
     from fera_flex.flexibility.offers import flexibility_offers
 
-    (offer,) = flexibility_offers(problem, plan, nodes=[node], shape=shape, window=window)
+    offering = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
+    (offer,) = flexibility_offers(
+        problem, plan, nodes=[node], shape=shape, window=window, rivals=offering
+    )
     return offer
 
 

@@ -171,6 +171,7 @@ def flexibility_offers(
     resolution: timedelta | int | Mapping[int | str, timedelta | int] | None = None,
     shape: str = "box",
     window: tuple[int, int] | None = None,
+    rivals: Sequence[int | str] = (),
 ) -> list[NodeOffer]:
     """One deliverable offer per node, jointly deliverable across nodes.
 
@@ -192,6 +193,9 @@ def flexibility_offers(
     shape : {"box", "battery", "options"}
     window : (first_slot, stop_slot), optional
         The slots the offers cover (default the whole horizon).
+    rivals : sequence of node ids or indices
+        Nodes offering at the same time beyond ``nodes`` (e.g. made in
+        another call): their shares of the limits above are kept free too.
     """
     makers = {"battery": battery_offer, "box": box_offer, "options": options_offer}
     if shape not in makers:
@@ -200,11 +204,12 @@ def flexibility_offers(
     if nodes is None:
         nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
     indices = [problem.node_index(node) for node in nodes]
+    offering = set(indices) | {problem.node_index(rival) for rival in rivals}
     steps = _resolutions(problem, indices, resolution)
     offers = []
     for index, step in zip(indices, steps, strict=True):
-        rivals = [other for other in indices if other != index]
-        offer = makers[shape](problem, index, plan, window, rivals)
+        others = sorted(offering - {index})
+        offer = makers[shape](problem, index, plan, window, others)
         offers.append(offer if step is None else offer.resampled(step))
     return offers
 
