@@ -298,3 +298,57 @@ def test_session_energy_prices_are_subgradients():
                 continue
             # V(need + step) >= V(need) + price * step for a subgradient of the cost in the need
             assert other.objective_eur >= plan.objective_eur + price[i] * step - 1e-9
+
+
+def _dispatched(seed: int, scale: float, overload: float = 1.0):
+    """A random problem following a dispatch at its root: a member of the set, scaled."""
+    from fera_flex.flexibility import aggregate
+    from fera_flex.scheduling.dispatch import with_dispatch
+
+    problem = random_problem(25, 24, seed=seed, overload=overload)
+    free = problem if overload <= 1.0 else random_problem(25, 24, seed=seed)
+    wanted = aggregate(free, 0).optimise(np.linspace(0.4, 0.1, 24)) * scale
+    window = np.full(24, np.nan)
+    window[6:14] = wanted[6:14]  # a dispatch covers part of the horizon
+    targets = {problem.node_ids[0]: np.where(np.isnan(window), 0.0, window)}
+    banded = with_dispatch(problem, targets)
+    low = np.where(np.isnan(window), -np.inf, banded.node_target_min_kw[0])
+    high = np.where(np.isnan(window), np.inf, banded.node_target_max_kw[0])
+    low_all = np.full_like(banded.node_target_min_kw, -np.inf)
+    high_all = np.full_like(low_all, np.inf)
+    low_all[0], high_all[0] = low, high
+    return problem.replace(node_target_min_kw=low_all, node_target_max_kw=high_all)
+
+
+def _deviation_kwh(plan):
+    from fera_flex.flexibility import dispatch_deviation_kw
+
+    return float(np.abs(dispatch_deviation_kw(plan)).sum() * plan.problem.grid.dt_h)
+
+
+@pytest.mark.parametrize(
+    ("seed", "scale", "overload"),
+    [(0, 1.0, 1.0), (1, 1.0, 1.0), (2, 1.4, 1.0), (3, 0.6, 1.0), (4, 1.0, 2.5)],
+    ids=["member", "member-2", "above the set", "below the set", "congested"],
+)
+def test_flow_follows_target_bands_like_highs(seed, scale, overload):
+    """A TRACK stage (least total deviation), then cost: the same optimum as the LP."""
+    problem = _dispatched(seed, scale, overload)
+    flow_plan = schedule(problem, method="flow")
+    highs_plan = schedule(problem, method="highs")
+    assert "track" in flow_plan.stages
+    # the cost stage keeps the least deviation to STAGE_TOLERANCE (1e-7 relative)
+    least = _deviation_kwh(flow_plan)
+    assert least == pytest.approx(_deviation_kwh(highs_plan), rel=2e-7, abs=1e-5)
+    assert_same(problem, flow_plan, highs_plan)
+    if scale == 1.0 and overload == 1.0:
+        assert _deviation_kwh(flow_plan) < 1e-7  # a member of the set is followed exactly
+
+
+def test_auto_takes_flow_to_follow_a_dispatch_of_many_sessions(monkeypatch):
+    from fera_flex.scheduling.backends import flow
+
+    problem = _dispatched(0, 1.0)
+    assert schedule(problem).backend == "highs"  # too small for the compile to pay
+    monkeypatch.setattr(flow, "AUTO_TRACKING_SESSIONS", 20)  # the size rule, at test size
+    assert schedule(problem).backend == "flow"

@@ -13,7 +13,12 @@ charging problem is a min-cost flow. Flow is grid energy [kWh]:
   ``segment_kw * hours``;
 - each binding (EVSE or node, slot) -> the next binding limit above it, or
   ``Z``, capacity ``room_kw * dt_h``;
-- ``Z`` -> ``S`` closes the circulation.
+- ``Z`` -> ``S`` closes the circulation;
+- a (node, slot) with a target band is a limit node whose limit arc is
+  followed by a band node and three parallel arcs up to the next limit: the
+  load up to the band's low end, within the band, and above it. The TRACK
+  stage prices the first at -1 and the last at +1 per kWh (least total
+  deviation); other stages leave them free, or fix them (``bands="hard"``).
 
 Only limits that can bind (the sessions below could draw more than the
 room) become network nodes; the others are merged into the next one up,
@@ -81,6 +86,11 @@ class ChargingNetwork:
         ``pair_slot`` and ``pair_hours`` (energy per kW [h]).
     limit_arcs : ndarray of int
         Arcs of binding node limits, at ``(limit_node, limit_slot)``.
+    band_under_arcs, band_over_arcs : ndarray of int
+        Per (node, slot) with a target band: the arcs that carry the load
+        up to the band's low end and above its high end (a third arc, the
+        band itself, lies between them; all three follow the node's limit
+        arc): a deviation of ``low - under + over`` [kWh].
     network_sessions : ndarray of int
         Sessions in the network; the others (``~in_network``) are under no
         binding limit and solved apart.
@@ -109,6 +119,8 @@ class ChargingNetwork:
     limit_arcs: NDArray[np.int64]
     limit_node: NDArray[np.int64]
     limit_slot: NDArray[np.int64]
+    band_under_arcs: NDArray[np.int64]
+    band_over_arcs: NDArray[np.int64]
     network_sessions: NDArray[np.int64]
     in_network: NDArray[np.bool_]
     need_kwh: NDArray[np.float64]
@@ -122,13 +134,15 @@ class ChargingNetwork:
         """A hash of the arcs: equal for networks a basis can be carried between."""
         return _signature(self)
 
-    def stage_arrays(self, problem: ChargingProblem, stage: Stage):
+    def stage_arrays(self, problem: ChargingProblem, stage: Stage, hard_bands: bool = False):
         """Lower and upper bounds and costs of every arc for one stage; the cost scale.
 
         Every need fixed (``needs_met``) or bounded below by a largest relative
         shortfall, a total-shortfall bound on the ``S -> N`` arc, cost -1 per
-        kWh on the need arcs (MAX_ENERGY) or the charging costs divided by the
-        cost scale (ECONOMIC); the other goals have no arc costs.
+        kWh on the need arcs (MAX_ENERGY), -1 and +1 on the band arcs below
+        and above the target bands (TRACK) or the charging costs divided by
+        the cost scale (ECONOMIC); the other goals have no arc costs. With
+        ``hard_bands`` every node load stays within its target band.
         """
         sessions = self.network_sessions
         efficiency = problem.charge_efficiency[sessions]
@@ -146,8 +160,14 @@ class ChargingNetwork:
         if stage.total_unmet_kwh is not None and sessions.size:
             least = (self.need_kwh[sessions].sum() - stage.total_unmet_kwh) / efficiency[0]
             lower[self.total_arc] = min(max(least, 0.0), upper[self.total_arc])
+        if hard_bands:
+            lower[self.band_under_arcs] = upper[self.band_under_arcs]
+            upper[self.band_over_arcs] = 0.0
         scale = 1.0
-        if stage.goal is StageGoal.MAX_ENERGY:
+        if stage.goal is StageGoal.TRACK:
+            cost[self.band_under_arcs] = -1.0
+            cost[self.band_over_arcs] = 1.0
+        elif stage.goal is StageGoal.MAX_ENERGY:
             cost[self.need_arcs] = -efficiency
         elif stage.goal is StageGoal.ECONOMIC:
             scale = float(np.max(np.abs(self.economic_cost), initial=0.0))
@@ -170,6 +190,8 @@ class ChargingNetwork:
         segments = charge_segments(problem, options, unit, need)
         dt_h = problem.grid.dt_h
         node_binds, evse_binds = binding_limits(problem)
+        banded = np.isfinite(problem.node_target_min_kw) | np.isfinite(problem.node_target_max_kw)
+        node_binds |= banded
         if root_slots:
             node_binds[problem.node_parent < 0] = True
         shared = problem.evse_of_session >= 0
@@ -206,7 +228,11 @@ class ChargingNetwork:
         first_limit = first_evse + evse_e.size
         limit_of = np.full(node_binds.shape, -1, dtype=np.int64)
         limit_of[limit_k, limit_t] = first_limit + np.arange(limit_k.size)
-        n_nodes = first_limit + limit_k.size
+        is_band = banded[limit_k, limit_t]
+        first_band = first_limit + limit_k.size
+        band_node = np.full(limit_k.shape, -1, dtype=np.int64)
+        band_node[is_band] = first_band + np.arange(int(is_band.sum()))
+        n_nodes = first_band + int(is_band.sum())
 
         def node_or_sink(node, slot):
             return np.where(node >= 0, limit_of[np.maximum(node, 0), slot], SINK)
@@ -245,11 +271,16 @@ class ChargingNetwork:
         up = np.full(limit_k.shape, -1, dtype=np.int64)
         has_parent = parent >= 0
         up[has_parent] = first_binding(parent[has_parent], limit_t[has_parent])
-        limit_arcs = arcs(
-            limit_of[limit_k, limit_t],
-            node_or_sink(up, limit_t),
-            np.maximum(problem.node_ev_max_kw[limit_k, limit_t], 0.0) * dt_h,
-        )
+        above = node_or_sink(up, limit_t)
+        room = np.maximum(problem.node_ev_max_kw[limit_k, limit_t], 0.0) * dt_h
+        limit_arcs = arcs(limit_of[limit_k, limit_t], np.where(is_band, band_node, above), room)
+        band_k, band_t = limit_k[is_band], limit_t[is_band]
+        low = np.clip(problem.node_target_min_kw[band_k, band_t] * dt_h, 0.0, room[is_band])
+        high = np.clip(problem.node_target_max_kw[band_k, band_t] * dt_h, low, room[is_band])
+        band_tail, band_head = band_node[is_band], above[is_band]
+        band_under_arcs = arcs(band_tail, band_head, low)
+        arcs(band_tail, band_head, high - low)
+        band_over_arcs = arcs(band_tail, band_head, room[is_band] - high)
         arcs([SINK], SOURCE, np.inf)
 
         refusal = None
@@ -281,6 +312,8 @@ class ChargingNetwork:
             limit_arcs=limit_arcs,
             limit_node=limit_k,
             limit_slot=limit_t,
+            band_under_arcs=band_under_arcs,
+            band_over_arcs=band_over_arcs,
             network_sessions=network_sessions,
             in_network=in_network,
             need_kwh=need,
