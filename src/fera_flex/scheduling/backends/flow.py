@@ -10,6 +10,10 @@ is built once per problem; each stage only sets bounds and costs on it:
   ``f`` over feasibility solves (each optimum found shrinks the bracket to its
   own largest shortfall), to :data:`FAIR_TOLERANCE`;
 - a total-shortfall bound: the lower bound of the ``S -> N`` arc;
+- TRACK (node target bands, a dispatch to follow): -1 per kWh on the arcs
+  below each band and +1 above it (least total deviation); the stages after
+  it solve on TRACK's optimal face (every arc whose reduced cost is not 0
+  fixed at its bound), which keeps the least deviation exactly;
 - ECONOMIC: the charging costs on the segment arcs.
 
 Sessions under no binding limit are solved apart by
