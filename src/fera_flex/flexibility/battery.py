@@ -241,8 +241,12 @@ class _Witness:
         best, values = -np.inf, np.zeros(4 * n_window)
         if self.part.size == 0:
             return tuple(values.reshape(4, n_window))
+        tried = []
         for rule in SHARE_RULES:
             self.share = self._shares(rule)
+            if any(np.array_equal(self.share, share) for share in tried):
+                continue  # the same shares as a rule already solved (e.g. one participant)
+            tried.append(self.share)
             result = self._solve(room_up_kw, room_down_kw)
             if result is not None and -result.fun > best:
                 best = -result.fun

@@ -10,6 +10,7 @@ load, the window, each slot's own room and the fractions an offer keeps.
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from weakref import ref
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -287,8 +288,7 @@ def _market(problem, node, plan, window, rivals) -> _Market:
     index = problem.node_index(node)
     first, stop = _window(problem, window)
     rival_indices = [problem.node_index(rival) for rival in rivals]
-    net_kw = plan.charge_kw - plan.discharge_kw
-    load = problem.node_loads_kw(net_kw)
+    net_kw, load = _baseline(plan)
     whole = problem.node_parent[index] < 0 and problem.subtree_nodes(index).size == problem.n_nodes
     sessions = problem.sessions_under(index)
     market, at = (problem, index) if whole else (problem.subtree(index), 0)
@@ -314,6 +314,26 @@ def _market(problem, node, plan, window, rivals) -> _Market:
         stop=stop,
         plan=plan,
     )
+
+
+_BASELINES: dict[int, tuple] = {}
+"""id(plan) -> (weak reference to the plan, its net power, its node loads)."""
+
+
+def _baseline(plan: ChargingPlan) -> tuple[NDArray, NDArray]:
+    """A plan's net power per session (n, T) and load through every node (m, T) [kW].
+
+    Kept while the plan lives (plans are not hashable: by identity): the
+    offers of every node of one plan share them.
+    """
+    key = id(plan)
+    known = _BASELINES.get(key)
+    if known is not None and known[0]() is plan:
+        return known[1], known[2]
+    net_kw = plan.charge_kw - plan.discharge_kw
+    load = plan.problem.node_loads_kw(net_kw)
+    _BASELINES[key] = (ref(plan, lambda _, key=key: _BASELINES.pop(key, None)), net_kw, load)
+    return net_kw, load
 
 
 def _window(problem: ChargingProblem, window) -> tuple[int, int]:

@@ -82,28 +82,24 @@ def upstream_share_kw(
     if not np.isfinite(ev_max[above]).any():
         return None
     room = _own_room(problem, load_kw)
-    lineage = set(ancestors[node][ancestors[node] >= 0].tolist())
+    others = np.setdiff1d(np.asarray(rivals, dtype=np.int64), [node])
+    line = ancestors[others]  # each rival's own line up to the root
+    nested = (line == node).any(axis=1) | np.isin(others, ancestors[node])
     cap = ev_max[node].copy()
     for u in above:
         if not np.isfinite(ev_max[u]).any():
             continue
-        sharing = [node] + [
-            m
-            for m in rivals
-            if m != node
-            and u in ancestors[m, 1:]
-            and m not in lineage
-            and node not in ancestors[m].tolist()
-        ]
+        under = others[(line[:, 1:] == u).any(axis=1) & ~nested]
+        sharing = np.concatenate([[node], under])
         headroom = np.maximum(ev_max[u] - load_kw[u], 0.0)
         rooms = room[sharing]
         total = rooms.sum(axis=0)
-        fraction = np.where(total > 0, rooms[0] / np.where(total > 0, total, 1.0), 1 / len(sharing))
+        fraction = np.where(total > 0, rooms[0] / np.where(total > 0, total, 1.0), 1 / sharing.size)
         cap = np.minimum(cap, load_kw[node] + fraction * headroom)
     return cap
 
 
 def _own_room(problem: ChargingProblem, load_kw: NDArray) -> NDArray[np.float64]:
     """Each node's own room per slot [kW] (m, T): min(EV limit, summed power limits) - load."""
-    most = np.minimum(problem.node_ev_max_kw, problem.node_loads_kw(problem.power_max_kw))
+    most = np.minimum(problem.node_ev_max_kw, problem.node_power_max_kw)
     return np.maximum(most - load_kw, 0.0)

@@ -763,6 +763,13 @@ class ChargingProblem:
         return self.subtree_sum(self.base_load_kw)
 
     @property
+    def node_power_max_kw(self) -> NDArray[np.float64]:
+        """The sessions' summed power limits through each node [kW], (m, T) (computed once)."""
+        return self._derived_value(
+            "node_power_max_kw", lambda: _frozen(self.node_loads_kw(self.power_max_kw))
+        )
+
+    @property
     def node_ev_max_kw(self) -> NDArray[np.float64]:
         """Most net EV load each node admits: ``max(capacity - base load, 0)`` [kW], (m, T).
 
