@@ -21,11 +21,19 @@ BISECTION_STEPS = 24
 
 
 def dominance_box_kw(
-    flexibility: NodeFlexibility, baseline: NDArray, first: int, stop: int
+    flexibility: NodeFlexibility,
+    baseline: NDArray,
+    first: int,
+    stop: int,
+    rooms: tuple[NDArray, NDArray] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Up and down widths [kW] (W,) of the widest deliverable box around the baseline (T,)."""
+    """Up and down widths [kW] (W,) of the widest deliverable box around the baseline (T,).
+
+    ``rooms``: each slot's own up and down room (T,) twice, when already known
+    (:func:`~fera_flex.flexibility.offer._rooms`).
+    """
     inside = slice(first, stop)
-    room_up, room_down = _rooms(flexibility, baseline, first, stop)
+    room_up, room_down = rooms if rooms is not None else _rooms(flexibility, baseline, first, stop)
     n_slots = baseline.size
     free = np.full(n_slots, np.inf)
 

@@ -103,11 +103,12 @@ def battery_offer(
     market = _market(problem, node, plan, window, rivals)
     flexibility, baseline = market.flexibility, market.baseline_kw
     first, stop = market.first, market.stop
-    room_up, room_down = (room[first:stop] for room in _rooms(flexibility, baseline, first, stop))
+    rooms = _rooms(flexibility, baseline, first, stop)
+    room_up, room_down = (room[first:stop] for room in rooms)
     witness = _Witness(market)
     bands = witness.bands(room_up, room_down)
     if flexibility.exact:  # the exact box is a battery too (its fill level: the band's sums)
-        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
+        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop, rooms)
         dt_h = market.problem.grid.dt_h
         box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
         bands = max(bands, box, key=lambda b: _kept_score(b, room_up, room_down, dt_h))

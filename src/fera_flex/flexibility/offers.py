@@ -86,7 +86,7 @@ def box_offer(
     inside = slice(first, stop)
     room_up, room_down = _rooms(flexibility, baseline, first, stop)
     if flexibility.exact:
-        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop)
+        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop, (room_up, room_down))
     else:
         up_kw, down_kw = witness_box_kw(market, (room_up[inside], room_down[inside]))
     high, low = baseline[inside] + up_kw, baseline[inside] - down_kw

@@ -760,7 +760,9 @@ class ChargingProblem:
     @property
     def node_base_load_kw(self) -> NDArray[np.float64]:
         """Non-EV load through each node (its subtree's base load) [kW], shape (m, T)."""
-        return self.subtree_sum(self.base_load_kw)
+        return self._derived_value(
+            "node_base_load_kw", lambda: _frozen(self.subtree_sum(self.base_load_kw))
+        )
 
     @property
     def node_power_max_kw(self) -> NDArray[np.float64]:
@@ -777,12 +779,18 @@ class ChargingProblem:
         (0), not a negative one: the EVs are not asked to undo an overload
         they did not cause.
         """
-        return np.maximum(self.node_capacity_kw - self.node_base_load_kw, 0.0)
+        return self._derived_value(
+            "node_ev_max_kw",
+            lambda: _frozen(np.maximum(self.node_capacity_kw - self.node_base_load_kw, 0.0)),
+        )
 
     @property
     def node_ev_min_kw(self) -> NDArray[np.float64]:
         """Least net EV load each node admits: ``min(-export - base load, 0)`` [kW], (m, T)."""
-        return np.minimum(-self.export_capacity_kw - self.node_base_load_kw, 0.0)
+        return self._derived_value(
+            "node_ev_min_kw",
+            lambda: _frozen(np.minimum(-self.export_capacity_kw - self.node_base_load_kw, 0.0)),
+        )
 
     def price_matrix(self) -> NDArray[np.float64]:
         """Import price per (session, slot) [EUR/kWh], shape (n, T) (a broadcast view)."""
