@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.flexibility.aggregate import NodeFlexibility
-from fera_flex.flexibility.offer import _rooms
 
 __all__ = ["BISECTION_STEPS", "dominance_box_kw"]
 
@@ -25,15 +24,15 @@ def dominance_box_kw(
     baseline: NDArray,
     first: int,
     stop: int,
-    rooms: tuple[NDArray, NDArray] | None = None,
+    rooms: tuple[NDArray, NDArray],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Up and down widths [kW] (W,) of the widest deliverable box around the baseline (T,).
 
-    ``rooms``: each slot's own up and down room (T,) twice, when already known
-    (:func:`~fera_flex.flexibility.offer._rooms`).
+    ``rooms``: each slot's own up and down room (T,) twice
+    (:func:`~fera_flex.flexibility.offer._rooms`), which the box widens into.
     """
     inside = slice(first, stop)
-    room_up, room_down = rooms if rooms is not None else _rooms(flexibility, baseline, first, stop)
+    room_up, room_down = rooms
     n_slots = baseline.size
     free = np.full(n_slots, np.inf)
 

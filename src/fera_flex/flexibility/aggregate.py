@@ -125,10 +125,7 @@ class NodeFlexibility:
         index = problem.node_index(node)
         self.node_id = problem.node_ids[index]
         self.grid = problem.grid
-        whole = (
-            problem.node_parent[index] < 0 and problem.n_nodes == problem.subtree_nodes(index).size
-        )
-        sub = problem if whole else problem.subtree(index)
+        sub = problem.subtree(index)
         self.n_sessions = sub.n_sessions
         self._dt_h = problem.grid.dt_h
         self.upstream_limits = _upstream_binds(problem, index)

@@ -182,7 +182,7 @@ class _Witness:
         sessions = problem.sessions_under(node)
         self.part = sessions[_participates(problem, sessions)]
         charge = market.net_kw
-        self.baseline_kw = problem.node_loads_kw(charge)[node]
+        self.baseline_kw = market.baseline_kw
         self.fixed_kw = charge.copy()
         self.fixed_kw[self.part] = 0.0  # what the other sessions draw (their baseline)
         self.fixed_node_kw = problem.node_loads_kw(self.fixed_kw)  # (m, T)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fera_flex.scheduling.dispatch import with_dispatch
+from fera_flex.scheduling.dispatch import band_deviation_kw, with_dispatch
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.schedule import schedule
@@ -57,10 +57,4 @@ def disaggregate(problem: ChargingProblem, dispatch: Any, **options: Any) -> Cha
 
 def dispatch_deviation_kw(plan: ChargingPlan) -> NDArray[np.float64]:
     """Node load minus its target band per (node, slot) [kW]; 0 inside the band or without one."""
-    problem = plan.problem
-    load = problem.node_loads_kw(plan.charge_kw - plan.discharge_kw)
-    above = np.maximum(load - problem.node_target_max_kw, 0.0)
-    below = np.minimum(load - problem.node_target_min_kw, 0.0)
-    return np.where(np.isfinite(problem.node_target_max_kw), above, 0.0) + np.where(
-        np.isfinite(problem.node_target_min_kw), below, 0.0
-    )
+    return band_deviation_kw(plan.problem, plan.charge_kw - plan.discharge_kw)

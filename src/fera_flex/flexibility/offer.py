@@ -289,9 +289,8 @@ def _market(problem, node, plan, window, rivals) -> _Market:
     first, stop = _window(problem, window)
     rival_indices = [problem.node_index(rival) for rival in rivals]
     net_kw, load = _baseline(plan)
-    whole = problem.node_parent[index] < 0 and problem.subtree_nodes(index).size == problem.n_nodes
     sessions = problem.sessions_under(index)
-    market, at = (problem, index) if whole else (problem.subtree(index), 0)
+    market, at = problem.subtree(index), 0
     changes = {}
     share = upstream_share_kw(problem, load, index, rival_indices)
     if share is not None:

@@ -81,7 +81,6 @@ def upstream_share_kw(
     ev_max = problem.node_ev_max_kw
     if not np.isfinite(ev_max[above]).any():
         return None
-    room = _own_room(problem, load_kw)
     others = np.setdiff1d(np.asarray(rivals, dtype=np.int64), [node])
     line = ancestors[others]  # each rival's own line up to the root
     nested = (line == node).any(axis=1) | np.isin(others, ancestors[node])
@@ -92,14 +91,14 @@ def upstream_share_kw(
         under = others[(line[:, 1:] == u).any(axis=1) & ~nested]
         sharing = np.concatenate([[node], under])
         headroom = np.maximum(ev_max[u] - load_kw[u], 0.0)
-        rooms = room[sharing]
+        rooms = _own_room(problem, load_kw, sharing)
         total = rooms.sum(axis=0)
         fraction = np.where(total > 0, rooms[0] / np.where(total > 0, total, 1.0), 1 / sharing.size)
         cap = np.minimum(cap, load_kw[node] + fraction * headroom)
     return cap
 
 
-def _own_room(problem: ChargingProblem, load_kw: NDArray) -> NDArray[np.float64]:
-    """Each node's own room per slot [kW] (m, T): min(EV limit, summed power limits) - load."""
-    most = np.minimum(problem.node_ev_max_kw, problem.node_power_max_kw)
-    return np.maximum(most - load_kw, 0.0)
+def _own_room(problem: ChargingProblem, load_kw: NDArray, nodes: NDArray) -> NDArray[np.float64]:
+    """Some nodes' own room per slot [kW] (k, T): min(EV limit, summed power limits) - load."""
+    most = np.minimum(problem.node_ev_max_kw[nodes], problem.node_power_max_kw[nodes])
+    return np.maximum(most - load_kw[nodes], 0.0)

@@ -34,7 +34,7 @@ from fera_flex.models.fera import FlexibilityDispatch
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.timeseries import Profile
 
-__all__ = ["dispatch_targets", "with_dispatch"]
+__all__ = ["band_deviation_kw", "dispatch_targets", "with_dispatch"]
 
 _WHERE = "dispatch"
 
@@ -81,6 +81,20 @@ def with_dispatch(problem: ChargingProblem, dispatch: Any) -> ChargingProblem:
     low = np.where(named, target, problem.node_target_min_kw)
     high = np.where(named, target, problem.node_target_max_kw)
     return problem.replace(node_target_min_kw=low, node_target_max_kw=high)
+
+
+def band_deviation_kw(problem: ChargingProblem, net_kw: Any) -> NDArray[np.float64]:
+    """Node load minus its target band per (node, slot) [kW] (m, T); 0 inside a band or without.
+
+    ``net_kw`` is the net power per session (n, T): charge minus discharge.
+    """
+    low, high = problem.node_target_min_kw, problem.node_target_max_kw
+    if not (np.isfinite(low).any() or np.isfinite(high).any()):
+        return np.zeros(low.shape)
+    load = problem.node_loads_kw(net_kw)
+    above = np.maximum(load - high, 0.0)
+    below = np.minimum(load - low, 0.0)
+    return np.where(np.isfinite(high), above, 0.0) + np.where(np.isfinite(low), below, 0.0)
 
 
 def _parts(problem: ChargingProblem, dispatch: Any):

@@ -695,9 +695,12 @@ class ChargingProblem:
     def subtree(self, node: int | str) -> "ChargingProblem":
         """The problem of one node's subtree: its nodes (re-indexed, ``node`` first) and sessions.
 
-        Limits above ``node`` are not part of it.
+        Limits above ``node`` are not part of it. The root's subtree, when it
+        keeps every node in its place, is the problem itself.
         """
         nodes = self.subtree_nodes(node)
+        if np.array_equal(nodes, np.arange(self.n_nodes)):
+            return self
         position = np.full(self.n_nodes, -1, dtype=np.int64)
         position[nodes] = np.arange(nodes.size)
         parent = position[np.maximum(self.node_parent[nodes], 0)]

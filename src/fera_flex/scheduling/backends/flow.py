@@ -49,6 +49,7 @@ from numpy.typing import NDArray
 from fera_flex.network import FlowSolution, min_cost_flow
 from fera_flex.network.mincost import COST_RTOL
 from fera_flex.scheduling.charging_network import ChargingNetwork, non_flow_feature
+from fera_flex.scheduling.dispatch import band_deviation_kw
 from fera_flex.scheduling.greedy import fill_cheapest
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem, surely_short
@@ -384,15 +385,7 @@ def _power(prepared: _Prepared, flow: NDArray) -> NDArray[np.float64]:
 
 def _deviation_kwh(problem: ChargingProblem, charge: NDArray) -> float:
     """Total deviation of the node loads from their target bands [kWh]."""
-    low, high = problem.node_target_min_kw, problem.node_target_max_kw
-    banded = np.isfinite(low) | np.isfinite(high)
-    if not banded.any():
-        return 0.0
-    load = problem.node_loads_kw(charge)
-    with np.errstate(invalid="ignore"):  # inf - inf where a band is open on one side
-        over = np.where(np.isfinite(high), np.maximum(load - high, 0.0), 0.0)
-        under = np.where(np.isfinite(low), np.maximum(low - load, 0.0), 0.0)
-    return float((over + under).sum() * problem.grid.dt_h)
+    return float(np.abs(band_deviation_kw(problem, charge)).sum() * problem.grid.dt_h)
 
 
 def _cost_eur(prepared: _Prepared, flow: NDArray) -> float:
