@@ -86,6 +86,9 @@ class ChargingNetwork:
         ``pair_slot`` and ``pair_hours`` (energy per kW [h]).
     limit_arcs : ndarray of int
         Arcs of binding node limits, at ``(limit_node, limit_slot)``.
+    node_slot : ndarray of int (n_nodes,)
+        The slot of every EVSE, node-limit and band node; -1 for ``S``,
+        ``N``, ``Z`` and the sessions.
     band_under_arcs, band_over_arcs : ndarray of int
         Per (node, slot) with a target band: the arcs that carry the load
         up to the band's low end and above its high end (a third arc, the
@@ -119,6 +122,7 @@ class ChargingNetwork:
     limit_arcs: NDArray[np.int64]
     limit_node: NDArray[np.int64]
     limit_slot: NDArray[np.int64]
+    node_slot: NDArray[np.int64]
     band_under_arcs: NDArray[np.int64]
     band_over_arcs: NDArray[np.int64]
     network_sessions: NDArray[np.int64]
@@ -293,6 +297,10 @@ class ChargingNetwork:
                 f"of slot {int(pair_t[seg_pair[j]])} where a shared limit binds "
                 "(unequal energy weights: a generalized flow)"
             )
+        node_slot = np.full(n_nodes, -1, dtype=np.int64)
+        node_slot[evse_node[evse_e, evse_t]] = evse_t
+        node_slot[limit_of[limit_k, limit_t]] = limit_t
+        node_slot[band_node[is_band]] = band_t
         efficiency = problem.charge_efficiency[network_sessions]
         if efficiency.size and np.ptp(efficiency) > 0:
             refusal = "charge efficiencies differ between sessions under a binding shared limit"
@@ -312,6 +320,7 @@ class ChargingNetwork:
             limit_arcs=limit_arcs,
             limit_node=limit_k,
             limit_slot=limit_t,
+            node_slot=node_slot,
             band_under_arcs=band_under_arcs,
             band_over_arcs=band_over_arcs,
             network_sessions=network_sessions,

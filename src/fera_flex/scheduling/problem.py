@@ -800,11 +800,14 @@ class ChargingProblem:
         return np.broadcast_to(self.price_eur_per_kwh, (self.n_sessions, self.n_slots))
 
     def own_power_max_kw(self) -> NDArray[np.float64]:
-        """Most power each session could draw alone [kW], (n, T).
+        """Most power each session could draw alone [kW], (n, T) (computed once, read-only).
 
         Its own limit, its EVSE's rating, and the EV room and phase-current
         room of every node above it, as if no other session were plugged in.
         """
+        return self._derived_value("own_power_max_kw", lambda: _frozen(self._own_power_max_kw()))
+
+    def _own_power_max_kw(self) -> NDArray[np.float64]:
         power = self.power_max_kw.copy()
         shared = self.evse_of_session >= 0
         power[shared] = np.minimum(
@@ -860,8 +863,16 @@ class ChargingProblem:
         return gained
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
-        """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,)."""
-        return (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
+        """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,).
+
+        Computed once; read-only.
+        """
+        return self._derived_value(
+            "max_deliverable_kwh",
+            lambda: _frozen(
+                (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
+            ),
+        )
 
     def ancestors(self) -> NDArray[np.int64]:
         """Ancestors: row ``k`` is node ``k``, its parent, ..., the root, then -1."""

@@ -47,8 +47,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.network import FlowSolution, min_cost_flow
+from fera_flex.network._augment import ResidualGraph, residual_csr
+from fera_flex.network.exit_priced import exit_priced_flow
 from fera_flex.network.mincost import COST_RTOL
-from fera_flex.scheduling.charging_network import ChargingNetwork, non_flow_feature
+from fera_flex.scheduling.charging_network import SINK, SOURCE, ChargingNetwork, non_flow_feature
 from fera_flex.scheduling.dispatch import band_deviation_kw
 from fera_flex.scheduling.greedy import fill_cheapest
 from fera_flex.scheduling.objective import ObjectiveOptions
@@ -97,6 +99,7 @@ class _Prepared:
     greedy_marginal: NDArray[np.float64]
     build_s: float
     reported: bool = False
+    residual_graph: ResidualGraph | None = None
     track_face: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
 
 
@@ -268,31 +271,26 @@ def _solve(
         upper[at_lower] = lower[at_lower]
         lower[at_upper] = upper[at_upper]
     if stage.goal is StageGoal.FAIR:
-        solution = _fair(network, problem, stage, lower, upper)
+        solution = _fair(prepared, lower, upper)
     else:
-        # a replan of the same network (new prices, say) starts from the last basis of this
-        # kind of stage, a first solve of a stage from the previous stage's basis (the cost
-        # stage after the fair-shortfall check: 550 pivots instead of about 480,000 at 10,000
-        # congested sessions); a start that does not fit is dropped by the kernel
-        key = (network.signature, stage.goal, stage.needs_met)
-        warm = starts.get(key) or starts.get((network.signature, "last"))
-        if stage.total_deviation_kwh is not None:
-            # the cost stage on TRACK's face starts from TRACK's basis, not from the last cost
-            # stage (another dispatch's face: 10,000 sessions, 64 s from it against 9 s)
-            warm = starts.get((network.signature, "last"))
-        if warm is None and stage.needs_met:
-            warm = _max_energy_basis(network, problem)
-        solution = _flow(network, lower, upper, cost, warm)
-        if solution.status == "optimal":
-            starts.keep(key, solution)
-            starts.keep((network.signature, "last"), solution)
-            if stage.goal is StageGoal.TRACK:
-                reduced = solution.reduced_cost(network.tail, network.head, cost)
-                prepared.track_face = (reduced > COST_RTOL, reduced < -COST_RTOL)
+        solution = _by_paths(prepared, stage.goal, lower, upper, cost)
+        if solution is None:
+            solution = _by_simplex(prepared, stage, lower, upper, cost, starts)
+        if stage.goal is StageGoal.TRACK and solution.status == "optimal":
+            reduced = solution.reduced_cost(network.tail, network.head, cost)
+            prepared.track_face = (reduced > COST_RTOL, reduced < -COST_RTOL)
     solve_s = time.perf_counter() - tic
     status = _STATUS[solution.status]
     timing = {"build_s": build_s, "solve_s": solve_s, "goal": stage.goal.value}
-    message = f"network simplex: {solution.status}, {solution.pivots} pivots"
+    method, steps = (
+        ("augmenting paths", "paths")
+        if not solution.basis[0].size
+        else (
+            "network simplex",
+            "pivots",
+        )
+    )
+    message = f"{method}: {solution.status}, {solution.pivots} {steps}"
     if status is not SolveStatus.OPTIMAL:
         return StageResult(status, None, None, message=message, **timing)
     charge = _power(prepared, solution.flow)
@@ -326,6 +324,63 @@ def _solve(
     )
 
 
+def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowSolution | None:
+    """The stage by augmenting paths when its costs are paid per slot alike (else None).
+
+    With one charge efficiency in the network, MAX_ENERGY's value per kWh of
+    need and a stage's cost per kWh in a slot are the same for every session,
+    so every node of a slot has one offset and the costs are exit-priced
+    (:mod:`fera_flex.network.exit_priced`). The extra energy of the energy
+    ranges is worth nothing to MAX_ENERGY; it is left out of that stage.
+    """
+    network = prepared.network
+    if goal is StageGoal.MAX_ENERGY:
+        upper = upper.copy()
+        upper[network.range_arcs] = lower[network.range_arcs]
+    offset = np.zeros(network.n_nodes)
+    offset[network.head[network.need_arcs]] = cost[network.need_arcs]
+    slot_offset = np.zeros(prepared.problem.n_slots)
+    pair_arcs = network.pair_arcs
+    slot_offset[network.pair_slot] = offset[network.tail[pair_arcs]] + cost[pair_arcs]
+    in_slot = network.node_slot >= 0
+    offset[in_slot] = slot_offset[network.node_slot[in_slot]]
+    if prepared.residual_graph is None:
+        prepared.residual_graph = residual_csr(network.n_nodes, network.tail, network.head)
+    return exit_priced_flow(
+        network.tail,
+        network.head,
+        lower,
+        upper,
+        cost,
+        offset,
+        SOURCE,
+        SINK,
+        graph=prepared.residual_graph,
+    )
+
+
+def _by_simplex(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "_Starts"):
+    """The stage by the network simplex, warm-started where a basis of the network is kept."""
+    network, problem = prepared.network, prepared.problem
+    # a replan of the same network (new prices, say) starts from the last basis of this
+    # kind of stage, a first solve of a stage from the previous stage's basis (the cost
+    # stage after the fair-shortfall check: 550 pivots instead of about 480,000 at 10,000
+    # congested sessions); a start that does not fit is dropped by the kernel
+    key = (network.signature, stage.goal, stage.needs_met)
+    warm = starts.get(key) or starts.get((network.signature, "last"))
+    if stage.total_deviation_kwh is not None:
+        # the cost stage on TRACK's face starts from TRACK's basis, not from the last cost
+        # stage (another dispatch's face: 10,000 sessions, 64 s from it against 9 s)
+        warm = starts.get((network.signature, "last"))
+    if warm is None and stage.needs_met:
+        warm = _max_energy_basis(network, problem)
+    solution = _flow(network, lower, upper, cost, warm)
+    if solution.status == "optimal":
+        starts.keep(key, solution)
+        starts.keep((network.signature, "last"), solution)
+    return solution
+
+
 def _max_energy_basis(network: ChargingNetwork, problem: ChargingProblem) -> FlowSolution:
     """A most-energy flow, a warm start for a stage that fixes every need.
 
@@ -336,12 +391,18 @@ def _max_energy_basis(network: ChargingNetwork, problem: ChargingProblem) -> Flo
     return _flow(network, lower, upper, cost)
 
 
-def _fair(network, problem, stage, lower, upper) -> FlowSolution:
+def _fair(prepared: _Prepared, lower, upper) -> FlowSolution:
     """The least largest relative shortfall within the stage's bounds, by bisection on it."""
+    network, problem = prepared.network, prepared.problem
     sessions = network.network_sessions
     need = network.need_kwh[sessions] / problem.charge_efficiency[sessions]
     zero = np.zeros(network.tail.size)
-    best = _flow(network, lower, upper, zero)
+
+    def feasible(trial_lower) -> FlowSolution:
+        solution = _by_paths(prepared, StageGoal.FAIR, trial_lower, upper, zero)
+        return solution or _flow(network, trial_lower, upper, zero)
+
+    best = feasible(lower)
     if best.status != "optimal":
         return best
     low, high = 0.0, _largest_shortfall(network, best.flow, need)
@@ -349,7 +410,7 @@ def _fair(network, problem, stage, lower, upper) -> FlowSolution:
         middle = 0.5 * (low + high)
         trial_lower = lower.copy()
         trial_lower[network.need_arcs] = np.maximum(lower[network.need_arcs], (1 - middle) * need)
-        trial = _flow(network, trial_lower, upper, zero)
+        trial = feasible(trial_lower)
         if trial.status == "optimal":
             best, high = trial, min(middle, _largest_shortfall(network, trial.flow, need))
         elif trial.status == "infeasible":

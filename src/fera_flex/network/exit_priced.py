@@ -1,0 +1,193 @@
+"""Min-cost flow when costs are paid only on the way into the sink: augmenting paths, exactly.
+
+The problem is the one of :func:`fera_flex.network.min_cost_flow` posed as a
+circulation through one *return arc* ``sink -> source``, with this cost
+structure: there are node offsets ``offset`` such that every arc's reduced
+cost ``r = cost + offset[tail] - offset[head]`` is 0, except on the arcs into
+the sink (*exits*, ``r`` is the exit's *price*) and on the return arc. A
+charging network with one price per slot for every session has it: an arc
+into slot ``t`` costs ``price[t]``, one out of it ``-price[t]``, so every
+path from the source to the sink costs the price of the slot it leaves by.
+
+Then the cost of a path is the price of its exit, and successive shortest
+paths need no shortest-path search:
+
+1. the supply that the lower bounds force (shifted away as node excesses)
+   is sent to the sink with the exits opened one price at a time, cheapest
+   first, each time until no augmenting path is left (Dinic's method,
+   :func:`fera_flex.network._augment.route`); the zero flow has no cycle, so
+   every augmentation is along a shortest path and the result is a
+   min-cost flow for that supply;
+2. more flow is sent from the source along exits whose price plus the
+   return arc's is negative, again cheapest first (a further source of
+   successive shortest paths);
+3. the potentials are the shortest distances to the sink in the final
+   residual graph: every node's distance is the price of the cheapest exit
+   it can still reach (:func:`fera_flex.network._augment.labels`), so the
+   reduced costs certify optimality as the network simplex's do.
+
+The work is that of a max flow per distinct exit price, against a network
+simplex whose pivots each walk a spanning tree: at 10,000 charging sessions
+the difference is one to two orders of magnitude (``benchmarks/flow.py``).
+Arcs whose bounds are equal may carry any cost (their flow is fixed). Other
+cost structures are refused (:func:`exit_priced_flow` returns None).
+
+Examples
+--------
+Two units forced from the source 0 to node 1, then over two slots (nodes 2
+and 3, capacities 1 and 5) into the sink 4 at prices 2 and 3; arc 5 is the
+return arc and the offsets are all 0 (the arc costs are the prices):
+
+>>> import numpy as np
+>>> solution = exit_priced_flow(
+...     tail=[0, 1, 1, 2, 3, 4], head=[1, 2, 3, 4, 4, 0], lower=[2, 0, 0, 0, 0, 0],
+...     upper=[2, 1, 5, 5, 5, np.inf], cost=[0, 0, 0, 2, 3, 0], offset=np.zeros(5),
+...     source=0, sink=4)
+>>> solution.status, solution.flow.tolist(), solution.objective
+('optimal', [2.0, 1.0, 1.0, 1.0, 1.0, 2.0], 5.0)
+>>> solution.potential.tolist()  # minus each node's price of one more unit out
+[0.0, -3.0, -2.0, -3.0, 0.0]
+"""
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from fera_flex.network import _augment
+from fera_flex.network.mincost import COST_RTOL, FLOW_RTOL, FlowSolution
+
+__all__ = ["exit_priced_flow"]
+
+_NO_BASIS = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+
+
+def exit_priced_flow(
+    tail: ArrayLike,
+    head: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    cost: ArrayLike,
+    offset: ArrayLike,
+    source: int,
+    sink: int,
+    *,
+    graph: _augment.ResidualGraph | None = None,
+    _route=_augment.route,
+    _labels=_augment.labels,
+) -> FlowSolution | None:
+    """Solve an exit-priced min-cost circulation (see the module); None when it is not one.
+
+    Parameters
+    ----------
+    tail, head, lower, upper, cost : arrays (m,)
+        As for :func:`fera_flex.network.min_cost_flow`, with every node's
+        supply 0; exactly one arc runs ``sink -> source`` (the return arc,
+        lower bound 0, upper bound ``inf``).
+    offset : array (n,)
+        Node offsets making the reduced costs 0 off the exits and the return arc.
+    source, sink : int
+    graph : ResidualGraph, optional
+        :func:`fera_flex.network._augment.residual_csr` of ``tail`` and
+        ``head``, when the caller keeps it between solves.
+
+    Returns
+    -------
+    FlowSolution or None
+        ``pivots`` counts augmenting paths; there is no basis to warm-start
+        from. None when the costs are not exit-priced by ``offset``, a lower
+        bound forces flow into a node other than the sink, an arc enters the
+        source, or the return arc is missing.
+    """
+    tail = np.asarray(tail, dtype=np.int64)
+    head = np.asarray(head, dtype=np.int64)
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
+    cost = np.asarray(cost, dtype=np.float64)
+    offset = np.asarray(offset, dtype=np.float64)
+    n, m = offset.size, tail.size
+    back = np.flatnonzero((tail == sink) & (head == source))
+    if back.size != 1 or lower[back[0]] != 0.0 or upper[back[0]] != np.inf:
+        return None
+    back = int(back[0])
+    reduced = cost + offset[tail] - offset[head]
+    cost_tol = COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
+    finite = upper[np.isfinite(upper)]
+    scale = max(float(np.max(np.abs(finite), initial=0.0)), float(np.abs(lower).max(initial=0.0)))
+    tol = FLOW_RTOL * max(scale, 1e-300)
+    cap = upper - lower
+    cap[back] = 0.0  # the return arc carries the flow value; it is no path's part
+    exits = (head == sink) & (cap > tol)
+    fixed = cap <= tol
+    flat = fixed | exits
+    flat[back] = True
+    if np.any(np.abs(reduced[~flat]) > cost_tol) or np.any((head == source) & ~fixed):
+        return None
+    excess = np.zeros(n)
+    np.add.at(excess, head, lower)
+    np.subtract.at(excess, tail, lower)
+    excess[source] = excess[sink] = 0.0
+    if np.any(excess < -tol * max(n, 1)):
+        return None
+    excess = np.maximum(excess, 0.0)
+
+    graph = graph or _augment.residual_csr(n, tail, head)
+    forward, backward = graph.forward, graph.backward
+    res = np.zeros(2 * m)
+    res[forward] = np.where(exits, 0.0, cap)  # exits open one price at a time
+    exit_arcs = np.flatnonzero(exits)
+    exit_price = reduced[exit_arcs]
+    prices, group = np.unique(exit_price, return_inverse=True)
+
+    def open_exits(arcs):
+        res[forward[arcs]] = cap[arcs] - res[backward[arcs]]
+
+    def send():
+        return _route(graph.start, graph.to, graph.mate, res, excess, sink, tol)[1]
+
+    paths = 0
+    for g in range(prices.size):  # 1. the forced supply, cheapest exits first
+        if excess.sum() <= tol:
+            break
+        open_exits(exit_arcs[group == g])
+        paths += send()
+    if excess.sum() > max(1e-9 * scale, tol * n):
+        flow = lower + res[backward]
+        return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
+    res[forward[exit_arcs]] = 0.0
+    bound = float(cap[exit_arcs].sum())
+    for g in np.flatnonzero(prices + reduced[back] < -cost_tol):  # 2. profitable extra flow
+        if not np.isfinite(bound):
+            flow = np.full(m, np.nan)
+            return FlowSolution("unbounded", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
+        open_exits(exit_arcs[group == g])
+        excess[source] = bound
+        paths += send()
+    open_exits(exit_arcs)
+    res[backward[back]] = float((lower + res[backward])[head == sink].sum())
+    res[forward[back]] = np.inf
+    seed_node, seed_price = _seeds(
+        tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
+    )
+    label = _labels(graph.start, graph.to, graph.mate, res, seed_node, seed_price, sink, tol)
+    highest = max(float(np.nanmax(label, initial=0.0)), -float(reduced[back]))
+    potential = offset - offset[sink] - np.where(np.isnan(label), highest, label)
+    flow = lower + res[backward]
+    return FlowSolution("optimal", flow, potential, float(cost @ flow), int(paths), _NO_BASIS)
+
+
+def _seeds(tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol):
+    """Where a unit can still leave, at what price, cheapest first: open exits and the source.
+
+    The shortest distance of a node to the sink is the price of the first
+    seed it reaches; the potentials are minus those distances (shifted by the
+    offsets), and a node that reaches none gets the highest price, which
+    keeps every reduced cost of the residual graph non-negative.
+    """
+    open_exit = res[graph.forward[exit_arcs]] > tol
+    seed_node = [tail[exit_arcs[open_exit]]]
+    seed_price = [exit_price[open_exit]]
+    if res[graph.backward[back]] > tol:  # the source can send less, at minus the return price
+        seed_node.append(np.array([source]))
+        seed_price.append(np.array([-reduced[back]]))
+    seed_node, seed_price = np.concatenate(seed_node), np.concatenate(seed_price)
+    order = np.argsort(seed_price, kind="stable")
+    return seed_node[order], seed_price[order]
