@@ -52,8 +52,10 @@ def residual_csr(n_nodes: int, tail, head) -> "ResidualGraph":
 
 
 class ResidualGraph:
-    """Entry arrays of a network's residual graph (``start``, ``to``, ``mate``) and,
-    per arc, its ``forward`` and ``backward`` entries.
+    """A network's residual graph: entry arrays and each arc's two entries.
+
+    ``start``, ``to`` and ``mate`` as in the module documentation;
+    ``forward[a]`` and ``backward[a]`` are the entries of arc ``a``.
     """
 
     __slots__ = ("backward", "forward", "mate", "start", "to")
