@@ -161,3 +161,24 @@ def test_route_kernel_matches_its_twin(seed):
     kernel = _augment.labels(*arrays, kernel_res, seed_node, seed_price, SINK, 1e-12)
     twin = reference.labels(*arrays, kernel_res, seed_node, seed_price, SINK, 1e-12)
     np.testing.assert_array_equal(kernel, twin)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_implied_lower_bounds_give_the_optimum_and_duals_of_the_given_bounds(seed):
+    tail, head, lower, upper, cost, offset = exit_priced_network(seed)
+    total = np.flatnonzero((tail == SOURCE) & (head == HUB))[0]
+    loose = lower.copy()
+    loose[total] = 0.0  # the hub must now receive its forced flow: not exit-priced as posed
+    assert exit_priced_flow(tail, head, loose, upper, cost, offset, SOURCE, SINK) is None or (
+        loose[tail == HUB].sum() == 0
+    )
+    implied = loose.copy()
+    implied[total] = min(loose[tail == HUB].sum(), upper[total])
+    solution = exit_priced_flow(
+        tail, head, loose, upper, cost, offset, SOURCE, SINK, implied_lower=implied
+    )
+    status, objective = lp_optimum(tail, head, loose, upper, cost, np.zeros(offset.size))
+    assert solution.status == status
+    if status == "optimal":
+        assert solution.objective == pytest.approx(objective, abs=1e-7)
+        certify(solution, tail, head, loose, upper, cost)

@@ -265,10 +265,18 @@ def test_fill_cheapest_matches_a_plain_loop(seed):
     )
 
 
+def test_single_price_stages_go_by_augmenting_paths_and_a_mixed_fleet_by_the_simplex():
+    single = schedule(random_problem(60, 48, seed=7, overload=2.0), method="flow")
+    assert single.message.startswith("augmenting paths: optimal")
+    mixed = random_problem(60, 48, seed=7, overload=2.0, profile_mix=True)
+    assert schedule(mixed, method="flow").message.startswith("network simplex: optimal")
+
+
 def test_a_replan_warm_starts_to_the_same_plan():
     from fera_flex.scheduling.backends.flow import BACKEND
 
-    problem = random_problem(60, 48, seed=7, overload=1.0)
+    # a mixed fleet: its cost stage runs on the network simplex, which keeps a basis
+    problem = random_problem(60, 48, seed=7, overload=1.0, profile_mix=True)
     factor = np.random.default_rng(2).uniform(0.9, 1.1, problem.n_slots)
     updated = problem.replace(price_eur_per_kwh=problem.price_eur_per_kwh * factor)
     BACKEND.clear_warm_starts()

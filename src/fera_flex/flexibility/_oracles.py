@@ -20,8 +20,10 @@ from numpy.typing import NDArray
 from fera_flex._jit import jit
 from fera_flex.errors import FeraFlexError
 from fera_flex.network import min_cost_flow
+from fera_flex.network._augment import residual_csr
+from fera_flex.network.exit_priced import exit_priced_flow
 from fera_flex.scheduling.backends.highs import solve_lp
-from fera_flex.scheduling.charging_network import ChargingNetwork
+from fera_flex.scheduling.charging_network import SINK, SOURCE, ChargingNetwork
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.solver import SolverOptions, SolveStatus
@@ -120,14 +122,34 @@ class FlowOracle:
         self._root_arcs[network.limit_slot[root]] = network.limit_arcs[root]
         self._node_id = problem.node_ids[0]
         self._last = None
+        # costs on the root's arcs into the sink only: b, p and optimise are exit-priced
+        # flows (fera_flex.network.exit_priced), the total forced by the fixed needs
+        self._implied_lower = self._lower.copy()
+        self._implied_lower[network.total_arc] = self._lower[network.need_arcs].sum()
+        self._graph = residual_csr(network.n_nodes, network.tail, network.head)
 
     def _solve(self, root_cost, lower=None, upper=None):
         cost = np.zeros(self._network.tail.size)
         cost[self._root_arcs] = root_cost
         lower = self._lower if lower is None else lower
         upper = self._upper if upper is None else upper
-        supply = np.zeros(self._network.n_nodes)
         network = self._network
+        if lower is self._lower and upper is self._upper:
+            solution = exit_priced_flow(
+                network.tail,
+                network.head,
+                lower,
+                upper,
+                cost,
+                np.zeros(network.n_nodes),
+                SOURCE,
+                SINK,
+                implied_lower=self._implied_lower,
+                graph=self._graph,
+            )
+            if solution is not None:
+                return solution
+        supply = np.zeros(network.n_nodes)
         solution = min_cost_flow(
             network.tail, network.head, lower, upper, cost, supply, warm_start=self._last
         )

@@ -297,7 +297,7 @@ def _market(problem, node, plan, window, rivals) -> _Market:
         capacity = market.node_capacity_kw.copy()
         capacity[at] = np.minimum(capacity[at], market.node_base_load_kw[at] + share)
         changes["node_capacity_kw"] = capacity
-    delivered = problem.battery_gain_kwh(plan.charge_kw, plan.discharge_kw).sum(axis=1)[sessions]
+    delivered = problem.delivered_kwh(plan.charge_kw, plan.discharge_kw)[sessions]
     if (delivered < market.energy_min_kwh).any():
         changes["energy_min_kwh"] = np.minimum(market.energy_min_kwh, delivered)
         changes["energy_max_kwh"] = market.energy_max_kwh

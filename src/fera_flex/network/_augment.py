@@ -37,18 +37,37 @@ __all__ = ["ResidualGraph", "labels", "residual_csr", "route"]
 
 def residual_csr(n_nodes: int, tail, head) -> "ResidualGraph":
     """The residual CSR of a network (see the module documentation)."""
-    m = tail.size
-    ends = np.concatenate([tail, head]).astype(np.int64)
-    others = np.concatenate([head, tail]).astype(np.int64)
-    order = np.argsort(ends, kind="stable")
-    position = np.empty(2 * m, dtype=np.int64)
-    position[order] = np.arange(2 * m)
-    forward, backward = position[:m], position[m:]
-    mate = np.empty(2 * m, dtype=np.int64)
-    mate[forward], mate[backward] = backward, forward
+    tail = np.ascontiguousarray(tail, dtype=np.int64)
+    head = np.ascontiguousarray(head, dtype=np.int64)
     start = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ends, minlength=n_nodes), out=start[1:])
-    return ResidualGraph(start, others[order], mate, forward, backward)
+    np.cumsum(
+        np.bincount(tail, minlength=n_nodes) + np.bincount(head, minlength=n_nodes), out=start[1:]
+    )
+    return ResidualGraph(start, *_entries(start, tail, head))
+
+
+@jit
+def _entries(start, tail, head):
+    """Entries in node order, arc by arc (a counting sort): ``to``, ``mate``, forward, backward."""
+    m = tail.size
+    fill = start[:-1].copy()
+    to = np.empty(2 * m, np.int64)
+    mate = np.empty(2 * m, np.int64)
+    forward = np.empty(m, np.int64)
+    backward = np.empty(m, np.int64)
+    for a in range(m):
+        k = fill[tail[a]]
+        fill[tail[a]] += 1
+        forward[a] = k
+        to[k] = head[a]
+    for a in range(m):
+        k = fill[head[a]]
+        fill[head[a]] += 1
+        backward[a] = k
+        to[k] = tail[a]
+        mate[k] = forward[a]
+        mate[forward[a]] = k
+    return to, mate, forward, backward
 
 
 class ResidualGraph:

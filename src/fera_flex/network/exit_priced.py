@@ -70,6 +70,7 @@ def exit_priced_flow(
     source: int,
     sink: int,
     *,
+    implied_lower: ArrayLike | None = None,
     graph: _augment.ResidualGraph | None = None,
     _route=_augment.route,
     _labels=_augment.labels,
@@ -85,6 +86,11 @@ def exit_priced_flow(
     offset : array (n,)
         Node offsets making the reduced costs 0 off the exits and the return arc.
     source, sink : int
+    implied_lower : array (m,), optional
+        Lower bounds that ``lower`` implies, at least ``lower``: a total
+        arc's bound raised to the sum of the forced flows through it, which
+        spares a node that must receive flow. The flow is solved with them;
+        the potentials answer to ``lower``.
     graph : ResidualGraph, optional
         :func:`fera_flex.network._augment.residual_csr` of ``tail`` and
         ``head``, when the caller keeps it between solves.
@@ -110,20 +116,21 @@ def exit_priced_flow(
     back = int(back[0])
     reduced = cost + offset[tail] - offset[head]
     cost_tol = COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
-    finite = upper[np.isfinite(upper)]
-    scale = max(float(np.max(np.abs(finite), initial=0.0)), float(np.abs(lower).max(initial=0.0)))
-    tol = FLOW_RTOL * max(scale, 1e-300)
-    cap = upper - lower
+    forced = lower if implied_lower is None else np.maximum(lower, implied_lower)
+    # flows are measured against the capacities; a bound that only fixes a flow (a total
+    # forced through one arc) does not set the scale
+    scale = max(float(np.max((upper - lower)[np.isfinite(upper)], initial=0.0)), 1e-300)
+    tol = FLOW_RTOL * scale
+    fixed = upper - lower <= tol
+    fixed[back] = True
+    cap = upper - forced
     cap[back] = 0.0  # the return arc carries the flow value; it is no path's part
     exits = (head == sink) & (cap > tol)
-    fixed = cap <= tol
     flat = fixed | exits
     flat[back] = True
     if np.any(np.abs(reduced[~flat]) > cost_tol) or np.any((head == source) & ~fixed):
         return None
-    excess = np.zeros(n)
-    np.add.at(excess, head, lower)
-    np.subtract.at(excess, tail, lower)
+    excess = np.bincount(head, forced, n) - np.bincount(tail, forced, n)
     excess[source] = excess[sink] = 0.0
     if np.any(excess < -tol * max(n, 1)):
         return None
@@ -150,7 +157,7 @@ def exit_priced_flow(
         open_exits(exit_arcs[group == g])
         paths += send()
     if excess.sum() > max(1e-9 * scale, tol * n):
-        flow = lower + res[backward]
+        flow = forced + res[backward]
         return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
     res[forward[exit_arcs]] = 0.0
     bound = float(cap[exit_arcs].sum())
@@ -162,6 +169,7 @@ def exit_priced_flow(
         excess[source] = bound
         paths += send()
     open_exits(exit_arcs)
+    res[backward] += forced - lower  # the residual graph of the given bounds
     res[backward[back]] = float((lower + res[backward])[head == sink].sum())
     res[forward[back]] = np.inf
     seed_node, seed_price = _seeds(

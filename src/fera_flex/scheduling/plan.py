@@ -111,7 +111,7 @@ class ChargingPlan:
     @property
     def delivered_kwh(self) -> NDArray[np.float64]:
         """Energy into each battery over the horizon [kWh]."""
-        return self.problem.battery_gain_kwh(self.charge_kw, self.discharge_kw).sum(axis=1)
+        return self.problem.delivered_kwh(self.charge_kw, self.discharge_kw)
 
     @property
     def unmet_kwh(self) -> NDArray[np.float64]:

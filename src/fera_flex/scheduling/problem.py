@@ -862,6 +862,14 @@ class ChargingProblem:
             gained -= self.slot_energy_h * discharge / self.discharge_efficiency[:, None]
         return gained
 
+    def delivered_kwh(self, charge_kw: Any, discharge_kw: Any) -> NDArray[np.float64]:
+        """Energy into each battery over the horizon [kWh], (n,): :meth:`battery_gain_kwh` summed.
+
+        The one sum that plans, the safety repair and ``verify_plan`` all use,
+        so that a need met or a maximum kept to the last bit agrees everywhere.
+        """
+        return self.battery_gain_kwh(charge_kw, discharge_kw).sum(axis=1)
+
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,).
 

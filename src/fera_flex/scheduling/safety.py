@@ -105,7 +105,7 @@ def make_safe(
         charge = np.where(charge < p_min, 0.0, charge)
     for attempt in range(PASSES + 1):
         charge, discharge = _within_limits(problem, charge, discharge)
-        short = _battery_short(problem, charge, discharge) & v2g
+        short = _battery_short(problem, charge, discharge) & v2g if v2g.any() else v2g
         if not short.any():
             break
         if attempt == PASSES:
@@ -170,6 +170,7 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
     depth = (ancestors >= 0).sum(axis=1) - 1
     leaf = problem.node_of_session
     charge, discharge = charge.copy(), discharge.copy()
+    discharging = bool(discharge.any())
     for weight, room_up, room_down in _rooms(problem):
         on = weight > 0
         for level in range(int(depth.max()) + 1):
@@ -181,11 +182,13 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
                 continue
             nodes = np.flatnonzero(depth == level)
             drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
-            fed = problem.node_loads_kw(weight[:, None] * discharge)[nodes]
+            fed = problem.node_loads_kw(weight[:, None] * discharge)[nodes] if discharging else 0.0
             position = np.full(problem.n_nodes, -1, dtype=np.int64)
             position[nodes] = np.arange(nodes.size)
             up = _factor(room_up[nodes] + fed, drawn)
             charge[rows] *= up[position[above[rows]]]
+            if not discharging:
+                continue
             drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
             down = _factor(drawn - room_down[nodes], fed)
             discharge[rows] *= down[position[above[rows]]]
@@ -196,7 +199,7 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     """Cut energy above each session's maximum from its latest slots (step 4)."""
     per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
     most = problem.energy_max_kwh
-    excess = problem.battery_gain_kwh(charge, discharge).sum(axis=1) - most
+    excess = problem.delivered_kwh(charge, discharge) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
         return charge

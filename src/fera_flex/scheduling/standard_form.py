@@ -316,7 +316,7 @@ def build_lp(
         start_p = np.minimum(start_all, segment_hi)
         start_a = (start_all - start_p)[split]
         start_d = start_power[1][discharge_i, discharge_t]
-        start_u = np.maximum(need_lo - problem.battery_gain_kwh(*start_power).sum(axis=1), 0.0)
+        start_u = np.maximum(need_lo - problem.delivered_kwh(*start_power), 0.0)
     above_hi = segments.above_hi_kw
     d_max = problem.discharge_max_kw[discharge_i, discharge_t]
     p0 = b.add_columns("charge", weight * cost_p, 0.0, segment_hi, start=start_p)

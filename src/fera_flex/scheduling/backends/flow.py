@@ -23,15 +23,27 @@ saturated node-limit arcs, session energy prices those of the need arcs.
 
 Method
 ------
-The solver is a primal network simplex with block pricing
-(:mod:`fera_flex.network`). Chosen by measurement over the alternatives the
-issue names: successive shortest paths needs one augmentation per session at
-least, each a shortest-path search over the whole network (about N x arcs
-work: 10,000 sessions x 240,000 arcs), and cost scaling needs integer costs,
-which float prices and REGULAR segment costs are not without rounding. The
-network simplex works on the floats directly, yields the node potentials
-(the shadow prices) for free, and re-solves from a previous basis. Measured
-numbers are in ``benchmarks/scheduling.py`` and the README.
+Two exact algorithms, chosen per stage:
+
+- **augmenting paths** (:mod:`fera_flex.network.exit_priced`) when the
+  stage's costs are the same for every session in a slot: every
+  MAX_ENERGY and fair-shortfall stage (a value per kWh of need, no slot
+  costs), the cost stage of a network whose sessions pay one price per kWh
+  in each slot (one price signal, CHEAP or GREEN alike for all, one cost
+  segment per slot) and TRACK with bands at top-level nodes only. A path's
+  cost is then the price of the slot it leaves by, so successive shortest
+  paths reduce to a max flow per distinct price, exits opened cheapest
+  first (Dinic's method in numba). Measured at 10,000 congested sessions
+  (``benchmarks/flow.py``): the three stages take about 0.5 s, against
+  about 12 s by the network simplex.
+- otherwise the **primal network simplex** with block pricing
+  (:mod:`fera_flex.network`), chosen over the alternatives the issue names:
+  general successive shortest paths needs a shortest-path search over the
+  whole network per augmentation (about N x arcs work), and cost scaling
+  needs integer costs, which float prices and REGULAR segment costs are
+  not without rounding. The network simplex works on the floats directly,
+  yields the node potentials (the shadow prices) and re-solves from a
+  previous basis (a replan after new prices).
 
 Tolerance: reduced costs within 1e-9 of the largest cost and flows within
 1e-12 of the largest bound count as 0 (:mod:`fera_flex.network.mincost`);
@@ -99,6 +111,7 @@ class _Prepared:
     greedy_marginal: NDArray[np.float64]
     build_s: float
     reported: bool = False
+    costs_by_paths: bool = False
     residual_graph: ResidualGraph | None = None
     track_face: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
 
@@ -113,8 +126,9 @@ class FlowBackend:
         self._starts = _Starts()
 
     def clear_warm_starts(self) -> None:
-        """Forget the bases kept for warm starts (e.g. to time a cold solve)."""
+        """Forget the bases kept for warm starts and the last network (to time a cold solve)."""
         self._starts = _Starts()
+        self._last = None
 
     def __repr__(self) -> str:
         return "FlowBackend()"
@@ -218,6 +232,7 @@ class FlowBackend:
             cost,
             marginal / efficiency,
             time.perf_counter() - tic,
+            costs_by_paths=_costs_by_paths(network, problem.n_slots),
         )
         self._last = prepared
         return prepared
@@ -294,7 +309,7 @@ def _solve(
     if status is not SolveStatus.OPTIMAL:
         return StageResult(status, None, None, message=message, **timing)
     charge = _power(prepared, solution.flow)
-    delivered = problem.battery_gain_kwh(charge, np.zeros_like(charge)).sum(axis=1)
+    delivered = problem.delivered_kwh(charge, 0.0)
     need = network.need_kwh
     unmet = np.maximum(need - delivered, 0.0)
     has = need > 0
@@ -334,16 +349,20 @@ def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowS
     ranges is worth nothing to MAX_ENERGY; it is left out of that stage.
     """
     network = prepared.network
+    if not prepared.costs_by_paths and goal is not StageGoal.ECONOMIC:
+        # the cost stage will run on the network simplex: its earlier stages do too, so that
+        # it starts from their basis (10,000 congested sessions of a mixed fleet: a cold
+        # cost stage after stages by paths took 106 s)
+        return None
     if goal is StageGoal.MAX_ENERGY:
         upper = upper.copy()
         upper[network.range_arcs] = lower[network.range_arcs]
-    offset = np.zeros(network.n_nodes)
-    offset[network.head[network.need_arcs]] = cost[network.need_arcs]
-    slot_offset = np.zeros(prepared.problem.n_slots)
-    pair_arcs = network.pair_arcs
-    slot_offset[network.pair_slot] = offset[network.tail[pair_arcs]] + cost[pair_arcs]
-    in_slot = network.node_slot >= 0
-    offset[in_slot] = slot_offset[network.node_slot[in_slot]]
+    # the need arcs' lower bounds bound the total from below too: say so on the total arc,
+    # which the source feeds (the hub would otherwise be a node that must receive flow)
+    implied = lower.copy()
+    total = network.total_arc
+    implied[total] = max(min(float(lower[network.need_arcs].sum()), upper[total]), lower[total])
+    offset = _offsets(network, cost, prepared.problem.n_slots)
     if prepared.residual_graph is None:
         prepared.residual_graph = residual_csr(network.n_nodes, network.tail, network.head)
     return exit_priced_flow(
@@ -355,8 +374,36 @@ def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowS
         offset,
         SOURCE,
         SINK,
+        implied_lower=implied,
         graph=prepared.residual_graph,
     )
+
+
+def _offsets(network: ChargingNetwork, cost: NDArray, n_slots: int) -> NDArray[np.float64]:
+    """Node offsets under which ``cost`` is exit-priced, if any are (see ``_by_paths``).
+
+    A session's offset is its need arc's cost, a node of slot ``t`` that of
+    the sessions plus their cost in ``t``; :func:`exit_priced_flow` checks
+    that every arc agrees.
+    """
+    offset = np.zeros(network.n_nodes)
+    offset[network.head[network.need_arcs]] = cost[network.need_arcs]
+    slot_offset = np.zeros(n_slots)
+    pair_arcs = network.pair_arcs
+    slot_offset[network.pair_slot] = offset[network.tail[pair_arcs]] + cost[pair_arcs]
+    in_slot = network.node_slot >= 0
+    offset[in_slot] = slot_offset[network.node_slot[in_slot]]
+    return offset
+
+
+def _costs_by_paths(network: ChargingNetwork, n_slots: int) -> bool:
+    """Whether the cost stage's costs are exit-priced: one price per slot for every session."""
+    cost = network.economic_cost
+    offset = _offsets(network, cost, n_slots)
+    into_sink = network.head == SINK
+    reduced = cost + offset[network.tail] - offset[network.head]
+    tol = COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
+    return bool(np.all(np.abs(reduced[~into_sink & (network.tail != SINK)]) <= tol))
 
 
 def _by_simplex(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "_Starts"):
@@ -429,18 +476,23 @@ def _largest_shortfall(network, flow, need) -> float:
 def _power(prepared: _Prepared, flow: NDArray) -> NDArray[np.float64]:
     """Charging power (n, T) [kW] from the network's segment flows and the greedy part."""
     network, problem = prepared.network, prepared.problem
-    charge = np.zeros((problem.n_sessions, problem.n_slots))
-    arcs = network.pair_arcs
-    np.add.at(
-        charge,
-        (network.pair_session, network.pair_slot),
-        flow[arcs] / network.pair_hours,
-    )
+    shape = (problem.n_sessions, problem.n_slots)
     segments = network.segments
-    session, slot = segments.session[prepared.greedy_pair], segments.slot[prepared.greedy_pair]
-    np.add.at(
-        charge, (session, slot), prepared.greedy_take_kwh / problem.slot_energy_h[session, slot]
+    greedy = prepared.greedy_pair
+    session, slot = segments.session[greedy], segments.slot[greedy]
+    cell = np.concatenate(
+        [
+            np.ravel_multi_index((network.pair_session, network.pair_slot), shape),
+            np.ravel_multi_index((session, slot), shape),
+        ]
     )
+    power = np.concatenate(
+        [
+            flow[network.pair_arcs] / network.pair_hours,
+            prepared.greedy_take_kwh / problem.slot_energy_h[session, slot],
+        ]
+    )
+    charge = np.bincount(cell, power, minlength=shape[0] * shape[1]).reshape(shape)
     return np.minimum(charge, problem.power_max_kw)
 
 
