@@ -55,9 +55,25 @@ from numpy.typing import ArrayLike
 from fera_flex.network import _augment
 from fera_flex.network.mincost import COST_RTOL, FLOW_RTOL, FlowSolution
 
-__all__ = ["exit_priced_flow"]
+__all__ = ["exit_priced_flow", "is_exit_priced"]
 
 _NO_BASIS = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+
+
+def is_exit_priced(tail, head, cost, offset, free) -> bool:
+    """Whether ``offset`` makes the reduced cost of every ``free`` arc 0 (to the cost tolerance).
+
+    ``free`` marks the arcs that are neither exits, nor the return arc, nor
+    fixed by their bounds: those whose cost an exit-priced flow needs to be
+    an offset difference.
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    reduced = cost[free] + offset[tail[free]] - offset[head[free]]
+    return bool(np.all(np.abs(reduced) <= _cost_tolerance(cost)))
+
+
+def _cost_tolerance(cost) -> float:
+    return COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
 
 
 def exit_priced_flow(
@@ -115,7 +131,6 @@ def exit_priced_flow(
         return None
     back = int(back[0])
     reduced = cost + offset[tail] - offset[head]
-    cost_tol = COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
     forced = lower if implied_lower is None else np.maximum(lower, implied_lower)
     # flows are measured against the capacities; a bound that only fixes a flow (a total
     # forced through one arc) does not set the scale
@@ -126,9 +141,8 @@ def exit_priced_flow(
     cap = upper - forced
     cap[back] = 0.0  # the return arc carries the flow value; it is no path's part
     exits = (head == sink) & (cap > tol)
-    flat = fixed | exits
-    flat[back] = True
-    if np.any(np.abs(reduced[~flat]) > cost_tol) or np.any((head == source) & ~fixed):
+    free = ~(fixed | exits)
+    if not is_exit_priced(tail, head, cost, offset, free) or np.any((head == source) & ~fixed):
         return None
     excess = np.bincount(head, forced, n) - np.bincount(tail, forced, n)
     excess[source] = excess[sink] = 0.0
@@ -161,10 +175,10 @@ def exit_priced_flow(
         return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
     res[forward[exit_arcs]] = 0.0
     bound = float(cap[exit_arcs].sum())
-    for g in np.flatnonzero(prices + reduced[back] < -cost_tol):  # 2. profitable extra flow
-        if not np.isfinite(bound):
-            flow = np.full(m, np.nan)
-            return FlowSolution("unbounded", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
+    profitable = np.flatnonzero(prices + reduced[back] < -_cost_tolerance(cost))
+    if profitable.size and not np.isfinite(bound):
+        return FlowSolution("unbounded", np.full(m, np.nan), np.zeros(n), np.nan, paths, _NO_BASIS)
+    for g in profitable:  # 2. profitable extra flow, cheapest exits first
         open_exits(exit_arcs[group == g])
         excess[source] = bound
         paths += send()
