@@ -88,7 +88,7 @@ def make_safe(
             raise InputError("make_safe", name, f"shape {np.shape(array)}", f"must be {shape}")
     charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
     v2g = (problem.discharge_max_kw > 0).any(axis=1)
-    discharge = np.zeros_like(charge)
+    discharge = np.zeros(charge.shape)  # calloc: untouched pages cost nothing
     if v2g.any():  # (n, T) passes only where a session can discharge at all
         discharge = np.clip(
             np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw
@@ -150,12 +150,13 @@ def _within_evses(problem: ChargingProblem, charge: NDArray) -> NDArray:
 
 
 def _rooms(problem: ChargingProblem):
-    """(weight per session (n,), room up (m, T), room down (m, T)) for the total and each phase.
+    """(weight per session (n,) or None, room up (m, T), room down (m, T)): total, each phase.
 
-    The load of node k is ``sum over sessions under k of weight * net power``,
-    in kW for the total and in kW-equivalents of phase current for a phase.
+    The load of node k is ``sum over sessions under k of weight * net power``
+    (weight None: 1 for every session), in kW for the total and in
+    kW-equivalents of phase current for a phase.
     """
-    yield np.ones(problem.n_sessions), problem.node_ev_max_kw, problem.node_ev_min_kw
+    yield None, problem.node_ev_max_kw, problem.node_ev_min_kw
     if not np.isfinite(problem.phase_current_max_a).any():
         return
     up, down = problem.node_phase_room_kw()
@@ -165,14 +166,32 @@ def _rooms(problem: ChargingProblem):
 
 
 def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
-    """Scale power under each node into its room, root first (step 3)."""
+    """Scale power under each node into its room, root first (step 3).
+
+    Only the sessions under a node with a factor below 1 are touched, and the
+    arrays are copied only when one is: power already within every room (the
+    usual case) costs one node-load sum per level.
+    """
     ancestors = problem.ancestors()
     depth = (ancestors >= 0).sum(axis=1) - 1
     leaf = problem.node_of_session
-    charge, discharge = charge.copy(), discharge.copy()
     discharging = bool(discharge.any())
+    if discharging:  # V2G: both arrays are scaled in turn; copy them once
+        charge, discharge = charge.copy(), discharge.copy()
+    owned = discharging
+
+    def load(weight, power):
+        return problem.node_loads_kw(power if weight is None else weight[:, None] * power)
+
+    def scale(power, factor, rows, above, position):
+        """Scale the rows under a node with some factor below 1 by it, in place."""
+        cut = (factor < 1.0).any(axis=1)
+        rows = rows & cut[np.maximum(position[above], 0)]
+        if rows.any():
+            power[rows] *= factor[position[above[rows]]]
+
     for weight, room_up, room_down in _rooms(problem):
-        on = weight > 0
+        on = np.ones(leaf.shape, dtype=bool) if weight is None else weight > 0
         for level in range(int(depth.max()) + 1):
             # each session's ancestor at this level (-1 above its own node)
             steps = depth[leaf] - level
@@ -181,39 +200,38 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
             if not rows.any():
                 continue
             nodes = np.flatnonzero(depth == level)
-            drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
-            fed = problem.node_loads_kw(weight[:, None] * discharge)[nodes] if discharging else 0.0
             position = np.full(problem.n_nodes, -1, dtype=np.int64)
             position[nodes] = np.arange(nodes.size)
-            up = _factor(room_up[nodes] + fed, drawn)
-            charge[rows] *= up[position[above[rows]]]
-            if not discharging:
-                continue
-            drawn = problem.node_loads_kw(weight[:, None] * charge)[nodes]
-            down = _factor(drawn - room_down[nodes], fed)
-            discharge[rows] *= down[position[above[rows]]]
+            fed = load(weight, discharge)[nodes] if discharging else 0.0
+            up = _factor(room_up[nodes] + fed, load(weight, charge)[nodes])
+            if not owned and (up < 1.0).any():
+                charge, owned = charge.copy(), True
+            scale(charge, up, rows, above, position)
+            if discharging:
+                down = _factor(load(weight, charge)[nodes] - room_down[nodes], fed)
+                scale(discharge, down, rows, above, position)
     return charge, discharge
 
 
 def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
     """Cut energy above each session's maximum from its latest slots (step 4)."""
-    per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
     most = problem.energy_max_kwh
     excess = problem.delivered_kwh(charge, discharge) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
         return charge
+    per_kw = problem.slot_energy_h[over] * problem.charge_efficiency[over, None]
     rows = charge[over]
     # a little more than the excess, so the sum lands below the maximum after rounding
     wanted = excess[over] * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over])
     p_min = problem.power_min_kw[over, None]
     # first down to the minimum rate; what that cannot remove, by switching slots off
     for floor in (np.where(rows >= p_min, p_min, 0.0), np.zeros_like(rows)):
-        cuttable = np.maximum(rows - floor, 0.0) * per_kw[over]
+        cuttable = np.maximum(rows - floor, 0.0) * per_kw
         later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after a slot
         cut = np.clip(wanted[:, None] - later, 0.0, cuttable)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rows = np.maximum(np.where(cut > 0, rows - cut / per_kw[over], rows), 0.0)
+            rows = np.maximum(np.where(cut > 0, rows - cut / per_kw, rows), 0.0)
         wanted = wanted - cut.sum(axis=1)
         if (wanted <= 0).all():
             break

@@ -150,31 +150,34 @@ def verify_power(
                 f"must be {shape}, the problem's (sessions, slots): a plan of another problem?",
             )
     found: list[Violation] = []
-    zeros = np.zeros_like(p)
+    zeros = np.zeros(shape)
+    work = np.empty(shape)  # one scratch array for the (n, T) differences
+
+    def above(value, limit) -> NDArray[np.bool_]:
+        """``value > limit + tolerance`` elementwise, through the scratch array."""
+        return np.subtract(value, limit, out=work) > tolerance
+
     found += _collect("negative", sessions, (p < 0) | (d < 0), np.minimum(p, d), zeros)
     outside = problem.presence == 0
     found += _collect("outside_window", sessions, outside & ((p != 0) | (d != 0)), p + d, zeros)
+    p_max = problem.power_max_kw
+    found += _collect("power_max", sessions, above(p, p_max), p, p_max)
     found += _collect(
-        "power_max", sessions, p > problem.power_max_kw + tolerance, p, problem.power_max_kw
-    )
-    found += _collect(
-        "discharge_max",
-        sessions,
-        d > problem.discharge_max_kw + tolerance,
-        d,
-        problem.discharge_max_kw,
+        "discharge_max", sessions, above(d, problem.discharge_max_kw), d, problem.discharge_max_kw
     )
     p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
-    below = p < p_min * (1.0 - MIN_RATE_RTOL) - tolerance
-    found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
+    if (problem.power_min_kw > 0).any():  # else no power >= 0 can be below its rate
+        below = above(p_min * (1.0 - MIN_RATE_RTOL), p)
+        found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
     gained = problem.battery_gain_kwh(p, d)
     delivered = gained.sum(axis=1)
     most = problem.energy_max_kwh
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
-    state = np.cumsum(gained, axis=1)
+    state = np.cumsum(gained, axis=1, out=gained)
     found += _collect("battery", sessions, state < -tolerance, state, zeros)
-    curve_kw = curve_limit_kw(problem, p, d)
-    found += _collect("curve", sessions, p > curve_kw + tolerance, p, curve_kw)
+    if np.isfinite(problem.curve_a_kw).any():  # else every curve limit is inf
+        curve_kw = curve_limit_kw(problem, p, d)
+        found += _collect("curve", sessions, above(p, curve_kw), p, curve_kw)
     evse_load = problem.evse_loads_kw(p)
     found += _collect(
         "evse",
@@ -183,8 +186,9 @@ def verify_power(
         evse_load,
         problem.evse_power_max_kw,
     )
-    found += _node_violations(problem, p - d, tolerance)
-    found += _phase_violations(problem, p - d, tolerance)
+    net = np.subtract(p, d, out=work)
+    found += _node_violations(problem, net, tolerance)
+    found += _phase_violations(problem, net, tolerance)
     return found
 
 
