@@ -6,8 +6,10 @@ stay has a problem of its own: a fractional knapsack over its cost segments
 per grid kWh). Filling the cheapest segments first up to the need, and every
 segment of negative cost up to the top of the energy range, is exactly
 optimal; partial slots and any charge efficiency are fine, since each
-session is on its own. One sort of all segments by (session, cost) does
-every session at once.
+session is on its own. A numba kernel groups the segments by session (a
+counting sort) and sorts each session's few segments by cost (stable, so
+ties go in input order): 100,000 sessions x 96 slots, about 4.6 million
+segments, in about 0.1 s where a global lexsort took 0.5 s.
 
 Examples
 --------
@@ -21,6 +23,8 @@ Examples
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fera_flex._jit import jit
 
 __all__ = ["fill_cheapest"]
 
@@ -52,16 +56,39 @@ def fill_cheapest(
         Cost of the dearest non-negative-cost segment used (the cost of one
         more unit of need), 0 where none is used.
     """
-    order = np.lexsort((cost, session))
-    who, price, room = session[order], cost[order], width[order]
-    running = np.cumsum(room)
-    start = np.searchsorted(who, who, side="left")
-    before = running - room - (running[start] - room[start])
-    target = np.where(price < 0, top[who], need[who])
-    taken = np.clip(target - before, 0.0, room)
-    take = np.empty_like(taken)
-    take[order] = taken
-    marginal = np.zeros(need.shape)
-    used = (taken > 0) & (price >= 0)
-    np.maximum.at(marginal, who[used], price[used])
+    return _fill(
+        np.ascontiguousarray(session, dtype=np.int64),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.ascontiguousarray(width, dtype=np.float64),
+        np.ascontiguousarray(need, dtype=np.float64),
+        np.ascontiguousarray(top, dtype=np.float64),
+    )
+
+
+@jit
+def _fill(session, cost, width, need, top):
+    n = need.size
+    start = np.zeros(n + 1, dtype=np.int64)
+    for i in session:
+        start[i + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    grouped = np.empty(session.size, dtype=np.int64)
+    cursor = start[:-1].copy()
+    for k in range(session.size):  # stable: a session's segments in input order
+        grouped[cursor[session[k]]] = k
+        cursor[session[k]] += 1
+    take = np.zeros(session.size)
+    marginal = np.zeros(n)
+    for i in range(n):
+        rows = grouped[start[i] : start[i + 1]]
+        taken = 0.0
+        for j in np.argsort(cost[rows], kind="mergesort"):
+            k = rows[j]
+            target = top[i] if cost[k] < 0 else need[i]
+            amount = min(max(target - taken, 0.0), width[k])
+            take[k] = amount
+            taken += width[k]
+            if amount > 0 and cost[k] >= 0:
+                marginal[i] = max(marginal[i], cost[k])
     return take, marginal

@@ -166,27 +166,42 @@ def price_scale(problem: ChargingProblem, unit_eur_per_kwh: float = 1.0) -> floa
     return scale if 0 < scale < np.inf else 1.0
 
 
-def _per_kwh(problem, options: ObjectiveOptions, export: bool, unit: float) -> NDArray:
+def _per_kwh_table(problem, options: ObjectiveOptions, export: bool, unit: float):
+    """Cost per kWh as a table and each session's row in it: ``table[row]`` is (n, T).
+
+    With the price and emission signals global (shape (T,)) the table has
+    one row per profile kind (CHEAP and REGULAR, GREEN, FAST), so no (n, T)
+    array is made; with either signal per session it is the (n, T) costs.
+    """
     n, n_slots = problem.n_sessions, problem.n_slots
-    price = np.broadcast_to(
-        (problem.export_price_eur_per_kwh if export else problem.price_eur_per_kwh) / unit,
-        (n, n_slots),
-    )
-    emission = np.broadcast_to(problem.emission_g_per_kwh, (n, n_slots))
+    price = (problem.export_price_eur_per_kwh if export else problem.price_eur_per_kwh) / unit
+    emission = problem.emission_g_per_kwh
+    kind = problem.profile_type
+    per_session = price.ndim == 2 or emission.ndim == 2
+    if per_session:
+        price = np.broadcast_to(price, (n, n_slots))
+        emission = np.broadcast_to(emission, (n, n_slots))
     scale = price_scale(problem, unit)
     if options.emission_price_eur_per_kg is not None:
         green = emission * (options.emission_price_eur_per_kg / 1000.0 / unit)
     else:
         emissions = problem.emission_g_per_kwh
         mean_emission = float(np.mean(emissions)) if emissions.size else 0.0
-        green = emission * (scale / mean_emission) if mean_emission > 0 else np.zeros((n, n_slots))
-    fast = np.broadcast_to(scale * (np.arange(n_slots) + 1.0) / n_slots, (n, n_slots))
-    kind = problem.profile_type[:, None]
-    return np.where(
-        kind == GREEN,
-        green + _TIE_BREAK * price,
-        np.where(kind == FAST, fast + _TIE_BREAK * price, price),
-    )
+        green = emission * (scale / mean_emission) if mean_emission > 0 else np.zeros(price.shape)
+    fast = scale * (np.arange(n_slots) + 1.0) / n_slots
+    green = green + _TIE_BREAK * price
+    fast = fast + _TIE_BREAK * price
+    if per_session:
+        kind = kind[:, None]
+        table = np.where(kind == GREEN, green, np.where(kind == FAST, fast, price))
+        return table, np.arange(n)
+    row = np.where(kind == GREEN, 1, np.where(kind == FAST, 2, 0))
+    return np.stack([price, green, fast]), row
+
+
+def _per_kwh(problem, options: ObjectiveOptions, export: bool, unit: float) -> NDArray:
+    table, row = _per_kwh_table(problem, options, export, unit)
+    return table[row]
 
 
 def charge_costs(
@@ -273,7 +288,8 @@ def charge_segments(
 ) -> ChargeSegments:
     """The cost segments of every charging pair, REGULAR flat rates from ``need_kwh`` (n,)."""
     session, slot = np.nonzero(problem.power_max_kw > 0)
-    first_cost = charge_costs(problem, options, unit_eur_per_kwh)[session, slot]
+    table, row = _per_kwh_table(problem, options, False, unit_eur_per_kwh)
+    first_cost = table[row[session], slot]
     extra = regular_above_flat_costs(problem, options, unit_eur_per_kwh)
     flat_kw = regular_flat_rate_kw(problem, need_kwh)
     p_max = problem.power_max_kw[session, slot]

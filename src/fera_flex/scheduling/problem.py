@@ -849,6 +849,10 @@ class ChargingProblem:
             down = np.minimum(-limit - base_a, 0.0) * volts / 1000.0
         return up, down
 
+    def _v2g(self) -> bool:
+        """Whether any session may discharge (computed once)."""
+        return self._derived_value("v2g", lambda: bool((self.discharge_max_kw > 0).any()))
+
     def battery_gain_kwh(self, charge_kw: Any, discharge_kw: Any) -> NDArray[np.float64]:
         """Energy into each battery per slot [kWh], (n, T), from charge and discharge power [kW].
 
@@ -856,8 +860,7 @@ class ChargingProblem:
         """
         gained = self.slot_energy_h * np.asarray(charge_kw, dtype=np.float64)
         gained *= self.charge_efficiency[:, None]
-        v2g = self._derived_value("v2g", lambda: bool((self.discharge_max_kw > 0).any()))
-        if v2g:  # V1G problems have no discharge to subtract
+        if self._v2g():  # V1G problems have no discharge to subtract
             discharge = np.asarray(discharge_kw, dtype=np.float64)
             gained -= self.slot_energy_h * discharge / self.discharge_efficiency[:, None]
         return gained
@@ -867,8 +870,12 @@ class ChargingProblem:
 
         The one sum that plans, the safety repair and ``verify_plan`` all use,
         so that a need met or a maximum kept to the last bit agrees everywhere.
+        Without discharge, row dot products: no (n, T) array is made.
         """
-        return self.battery_gain_kwh(charge_kw, discharge_kw).sum(axis=1)
+        if self._v2g():
+            return self.battery_gain_kwh(charge_kw, discharge_kw).sum(axis=1)
+        charge = np.asarray(charge_kw, dtype=np.float64)
+        return np.einsum("ij,ij->i", self.slot_energy_h, charge) * self.charge_efficiency
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,).

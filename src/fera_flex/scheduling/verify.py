@@ -169,10 +169,10 @@ def verify_power(
     if (problem.power_min_kw > 0).any():  # else no power >= 0 can be below its rate
         below = above(p_min * (1.0 - MIN_RATE_RTOL), p)
         found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
-    gained = problem.battery_gain_kwh(p, d)
-    delivered = gained.sum(axis=1)
+    delivered = problem.delivered_kwh(p, d)
     most = problem.energy_max_kwh
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
+    gained = problem.battery_gain_kwh(p, d)
     state = np.cumsum(gained, axis=1, out=gained)
     found += _collect("battery", sessions, state < -tolerance, state, zeros)
     if np.isfinite(problem.curve_a_kw).any():  # else every curve limit is inf

@@ -101,12 +101,15 @@ class _Prepared:
     """A problem's network and its greedy part, kept across the stages of one schedule.
 
     ``build_s`` (building both) is reported with the first stage solved.
+    The greedy part's segments are given by their cell (``session * T +
+    slot``), their power [kW], energy drawn [kWh] and cost per kWh.
     """
 
     problem: ChargingProblem
     objective: ObjectiveOptions
     network: ChargingNetwork
-    greedy_pair: NDArray[np.int64]
+    greedy_cell: NDArray[np.int64]
+    greedy_kw: NDArray[np.float64]
     greedy_take_kwh: NDArray[np.float64]
     greedy_cost: NDArray[np.float64]
     greedy_marginal: NDArray[np.float64]
@@ -215,7 +218,8 @@ class FlowBackend:
         network = ChargingNetwork.of(problem, objective)
         pair, width_kw, cost = network.segments.pieces(~network.in_network)
         session = network.segments.session[pair]
-        hours = problem.slot_energy_h[session, network.segments.slot[pair]]
+        slot = network.segments.slot[pair]
+        hours = problem.slot_energy_h[session, slot]
         efficiency = problem.charge_efficiency
         take, marginal = fill_cheapest(
             session,
@@ -228,7 +232,8 @@ class FlowBackend:
             problem,
             objective,
             network,
-            pair,
+            session * problem.n_slots + slot,
+            take / hours,
             take,
             cost,
             marginal / efficiency,
@@ -323,7 +328,7 @@ def _solve(
     return StageResult(
         status,
         charge,
-        np.zeros_like(charge),
+        np.zeros(charge.shape),
         objective=values.get(stage.goal, float("nan")),
         total_unmet_kwh=float(unmet.sum()),
         max_relative_shortfall=largest,
@@ -468,24 +473,15 @@ def _largest_shortfall(network, flow, need) -> float:
 def _power(prepared: _Prepared, flow: NDArray) -> NDArray[np.float64]:
     """Charging power (n, T) [kW] from the network's segment flows and the greedy part."""
     network, problem = prepared.network, prepared.problem
-    shape = (problem.n_sessions, problem.n_slots)
-    segments = network.segments
-    greedy = prepared.greedy_pair
-    session, slot = segments.session[greedy], segments.slot[greedy]
-    cell = np.concatenate(
-        [
-            np.ravel_multi_index((network.pair_session, network.pair_slot), shape),
-            np.ravel_multi_index((session, slot), shape),
-        ]
-    )
-    power = np.concatenate(
-        [
-            flow[network.pair_arcs] / network.pair_hours,
-            prepared.greedy_take_kwh / problem.slot_energy_h[session, slot],
-        ]
-    )
-    charge = np.bincount(cell, power, minlength=shape[0] * shape[1]).reshape(shape)
-    return np.minimum(charge, problem.power_max_kw)
+    n_slots = problem.n_slots
+    cell, power = prepared.greedy_cell, prepared.greedy_kw
+    if network.pair_arcs.size:
+        cell = np.concatenate([network.pair_session * n_slots + network.pair_slot, cell])
+        power = np.concatenate([flow[network.pair_arcs] / network.pair_hours, power])
+    charge = np.bincount(cell, power, minlength=problem.n_sessions * n_slots)
+    # (bincount of no cells gives integers)
+    charge = charge.astype(np.float64, copy=False).reshape(problem.n_sessions, n_slots)
+    return np.minimum(charge, problem.power_max_kw, out=charge)
 
 
 def _deviation_kwh(problem: ChargingProblem, charge: NDArray) -> float:
