@@ -9,7 +9,7 @@ optimal; partial slots and any charge efficiency are fine, since each
 session is on its own. A numba kernel groups the segments by session (a
 counting sort) and sorts each session's few segments by cost (stable, so
 ties go in input order): 100,000 sessions x 96 slots, about 4.6 million
-segments, in about 0.1 s where a global lexsort took 0.5 s.
+segments, in 0.06 to 0.15 s where a global lexsort took 0.5 s.
 
 Examples
 --------
