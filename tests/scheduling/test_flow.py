@@ -11,9 +11,11 @@ import fera_flex as ff
 from fera_flex.errors import InputError
 from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.greedy import fill_cheapest
+from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import PlanStatus
 from fera_flex.scheduling.schedule import schedule
-from fera_flex.scheduling.standard_form import capped_energy_range
+from fera_flex.scheduling.solver import SolverOptions
+from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
 from tests.scheduling import independent
 
 # both backends pass stage optima on relaxed by 1e-7 relative; 1e-6 catches any model difference
@@ -354,6 +356,22 @@ def test_flow_follows_target_bands_like_highs(seed, scale, overload):
     assert_same(problem, flow_plan, highs_plan)
     if scale == 1.0 and overload == 1.0:
         assert _deviation_kwh(flow_plan) < 1e-7  # a member of the set is followed exactly
+
+
+def test_a_dispatch_of_one_price_runs_track_on_the_simplex():
+    """TRACK's face fixes flows inside the network, so the cost stage needs TRACK's basis."""
+    from fera_flex.scheduling.backends.flow import BACKEND
+
+    problem = _dispatched(0, 1.0)
+    assert np.all(problem.profile_type == problem.profile_type[0])  # one price per slot
+    BACKEND.clear_warm_starts()
+    track = BACKEND.solve(
+        problem, Stage(StageGoal.TRACK, needs_met=False), ObjectiveOptions(), SolverOptions()
+    )
+    assert track.message.startswith("network simplex: optimal")
+    plan = schedule(problem, method="flow")
+    assert plan.stages[-2:] == ("track", "economic")
+    assert plan.message.startswith("network simplex: optimal")
 
 
 def test_auto_takes_flow_to_follow_a_dispatch_of_many_sessions(monkeypatch):

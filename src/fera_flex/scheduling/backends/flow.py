@@ -30,7 +30,11 @@ Two exact algorithms, chosen per stage:
   MAX_ENERGY and fair-shortfall stage (a value per kWh of need, no slot
   costs), the cost stage of a network whose sessions pay one price per kWh
   in each slot (one price signal, CHEAP or GREEN alike for all, one cost
-  segment per slot) and TRACK with bands at top-level nodes only. A path's
+  segment per slot), unless the network follows target bands: the cost
+  stage on TRACK's optimal face has flows fixed inside the network, which
+  paths do not take, so TRACK and cost run on the network simplex, the
+  cost stage from TRACK's basis (10,000 sessions, one dispatch: 44 s with
+  TRACK by paths and a cold cost stage). A path's
   cost is then the price of the slot it leaves by, so successive shortest
   paths reduce to a max flow per distinct price, exits opened cheapest
   first (Dinic's method in numba). Measured at 10,000 congested sessions
@@ -349,10 +353,13 @@ def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowS
     ranges is worth nothing to MAX_ENERGY; it is left out of that stage.
     """
     network = prepared.network
-    if not prepared.costs_by_paths and goal is not StageGoal.ECONOMIC:
+    simplex_costs = not prepared.costs_by_paths or network.band_under_arcs.size > 0
+    if simplex_costs and goal is not StageGoal.ECONOMIC:
         # the cost stage will run on the network simplex: its earlier stages do too, so that
         # it starts from their basis (10,000 congested sessions of a mixed fleet: a cold
-        # cost stage after stages by paths took 106 s)
+        # cost stage after stages by paths took 106 s). After TRACK it does: TRACK's face
+        # fixes flows inside the network, which paths do not take (10,000 sessions, one
+        # dispatch: 44 s with TRACK by paths and a cold cost stage)
         return None
     if goal is StageGoal.MAX_ENERGY:
         upper = upper.copy()
