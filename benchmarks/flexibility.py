@@ -178,6 +178,18 @@ def site_offers():
     return rows
 
 
+def report(rows) -> None:
+    """Print rows of (name, N, seconds, value, LP seconds or None, LP value or None)."""
+    for name, n, seconds, value, lp_s, lp_value in rows:
+        line = f"{name:<28} {n:>7} {seconds:10.4f} {value:16.6f} "
+        if lp_s is None:
+            line += f"{'-':>9} {'-':>9} {'-':>9}"
+        else:
+            diff = abs(value - lp_value) / max(abs(lp_value), 1e-12)
+            line += f"{lp_s:9.3f} {lp_s / seconds:8.1f}x {diff:9.1e}"
+        print(line, flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -198,27 +210,20 @@ def main():
     aggregate(small, 0).b(np.arange(4))
     disaggregate(small, {0: aggregate(small, 0).optimise(np.linspace(0.4, 0.1, T))}, method="flow")
     load = os.getloadavg()[0]
-    rows = [greedy_row(n, repeats, n <= args.lp_max) for n in sizes]
-    rows.append(bp_row(repeats))
-    for n in dis_sizes:
-        rows += disaggregate_rows(n, repeats, n <= args.lp_max)
-    for n in offer_sizes:
-        rows += offers_rows(n)
     print(f"exact aggregate flexibility, T={T}, median of {repeats}; load average {load:.2f}")
     header = (
         f"{'row':<28} {'N':>7} {'exact [s]':>10} {'value':>16} {'LP [s]':>9} "
         f"{'speed-up':>9} {'rel diff':>9}"
     )
     print(header)
-    print("-" * len(header))
-    for name, n, seconds, value, lp_s, lp_value in rows:
-        line = f"{name:<28} {n:>7} {seconds:10.4f} {value:16.6f} "
-        if lp_s is None:
-            line += f"{'-':>9} {'-':>9} {'-':>9}"
-        else:
-            diff = abs(value - lp_value) / max(abs(lp_value), 1e-12)
-            line += f"{lp_s:9.3f} {lp_s / seconds:8.1f}x {diff:9.1e}"
-        print(line)
+    print("-" * len(header), flush=True)
+    for n in sizes:  # each row printed when measured: a long run keeps what it finished
+        report([greedy_row(n, repeats, n <= args.lp_max)])
+    report([bp_row(repeats)])
+    for n in dis_sizes:
+        report(disaggregate_rows(n, repeats, n <= args.lp_max))
+    for n in offer_sizes:
+        report(offers_rows(n))
     print("disaggregate 'value' is the plan's objective (LP column: HiGHS on the same dispatch);")
     print("offers 'value' is the mean of (kept_up + kept_down) / 2 over the nodes")
     print()
