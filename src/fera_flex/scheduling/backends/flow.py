@@ -353,13 +353,10 @@ def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowS
     ranges is worth nothing to MAX_ENERGY; it is left out of that stage.
     """
     network = prepared.network
-    simplex_costs = not prepared.costs_by_paths or network.band_under_arcs.size > 0
-    if simplex_costs and goal is not StageGoal.ECONOMIC:
+    if not prepared.costs_by_paths and goal is not StageGoal.ECONOMIC:
         # the cost stage will run on the network simplex: its earlier stages do too, so that
         # it starts from their basis (10,000 congested sessions of a mixed fleet: a cold
-        # cost stage after stages by paths took 106 s). After TRACK it does: TRACK's face
-        # fixes flows inside the network, which paths do not take (10,000 sessions, one
-        # dispatch: 44 s with TRACK by paths and a cold cost stage)
+        # cost stage after stages by paths took 106 s)
         return None
     if goal is StageGoal.MAX_ENERGY:
         upper = upper.copy()
@@ -404,7 +401,16 @@ def _offsets(network: ChargingNetwork, cost: NDArray, n_slots: int) -> NDArray[n
 
 
 def _costs_by_paths(network: ChargingNetwork, n_slots: int) -> bool:
-    """Whether the cost stage's costs are exit-priced: one price per slot for every session."""
+    """Whether the cost stage goes by augmenting paths.
+
+    Its costs must be exit-priced (one price per slot for every session), and
+    the network must follow no target bands: after TRACK the cost stage
+    solves on TRACK's face, whose flows fixed inside the network paths do not
+    take (10,000 sessions, one dispatch: 44 s with TRACK by paths and the
+    cost stage from a cold simplex).
+    """
+    if network.band_under_arcs.size:
+        return False
     cost = network.economic_cost
     free = (network.head != SINK) & (network.tail != SINK)  # not an exit, not the return arc
     return is_exit_priced(network.tail, network.head, cost, _offsets(network, cost, n_slots), free)
