@@ -32,9 +32,12 @@ needs_met=True)``). Methods, each timed end to end and split into its parts:
   Python construction of the cvxpy problem, ``build_s`` its compilation,
   ``solve_s`` the rest.
 
-Table 2, ``schedule(problem, method="highs")`` end to end (stages, safety
-repair, verification, causes), with ``plan.timings_s`` split into build,
-solve, safety, verify, causes and total, and ``plan.stages``. Rows:
+Table 2, ``schedule(problem, method)`` end to end (stages, safety repair,
+verification, causes) for ``method="auto"`` (what a caller gets: the flow
+backend on these instances) and ``method="highs"`` (the LP), with
+``plan.timings_s`` split into build, solve, safety, verify, causes and total,
+``plan.backend`` and ``plan.stages``; every ratio is against ``cheap`` with the
+same method. Rows:
 
 * ``cheap``: the all-CHEAP feasible instance above, the reference of the
   ratios (measured in the same run, at the same N);
@@ -65,6 +68,7 @@ on the machine slows every time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -95,7 +99,9 @@ TARGETS = (
 )
 TARGET_SPEEDUP = 10.0
 SPEEDUP_N = 1000
-SCHEDULE_METHOD = "highs"
+SCHEDULE_METHODS = ("auto", "highs")
+"""Table 2 runs schedule() with each: auto (what a caller gets; the flow backend on these
+instances) and the HiGHS LP."""
 SCHEDULE_PARTS = ("build", "solve", "safety", "verify", "causes", "total")
 ROOT_SHARE = 1.0 / 3.0
 INSTANCES = {
@@ -205,7 +211,7 @@ def measure(run, problem, repeats):
     return tuple(statistics.median(column) for column in zip(*parts, strict=True)), objective
 
 
-def measure_schedule(problem, repeats):
+def measure_schedule(problem, method, repeats):
     """Median ``plan.timings_s`` parts over up to ``repeats`` runs of schedule(), and the plans.
 
     Every plan is checked with ``verify_plan``; a first run longer than
@@ -213,7 +219,7 @@ def measure_schedule(problem, repeats):
     """
     plans = []
     for _ in range(repeats):
-        plan = schedule(problem, method=SCHEDULE_METHOD)
+        plan = schedule(problem, method=method)
         violations = verify_plan(plan.problem, plan)
         if violations:
             raise AssertionError(
@@ -274,13 +280,14 @@ def run_lp_table(args, backends):
 
 
 def run_schedule_table(args):
-    """Table 2 results: (instance, N) -> (parts, plans), cheap first at every N."""
+    """Table 2 results: (method, instance, N) -> (parts, plans), cheap first at every N."""
     wanted = [("mix", n) for n in args.mix_sizes] + [("congested", n) for n in args.congested_sizes]
     results = {}
-    for n in sorted({n for _, n in wanted}):
-        for name in ("cheap", *(name for name, size in wanted if size == n)):
-            problem = PROBLEMS[name](n, 96)
-            results[name, n] = measure_schedule(problem, args.repeats)
+    for method in SCHEDULE_METHODS:
+        for n in sorted({n for _, n in wanted}):
+            for name in ("cheap", *(name for name, size in wanted if size == n)):
+                problem = PROBLEMS[name](n, 96)
+                results[method, name, n] = measure_schedule(problem, method, args.repeats)
     return results
 
 
@@ -320,28 +327,28 @@ def print_lp_table(args, cases, results, missing):
 def print_schedule_table(results):
     print()
     print(
-        f'schedule(problem, method="{SCHEDULE_METHOD}") end to end, T=96: plan.timings_s [s], '
-        "plan.status, plan.stages; ratio = total / total of cheap at the same N; every plan "
-        "passes verify_plan"
+        "schedule(problem, method) end to end, T=96: plan.timings_s [s], plan.status, "
+        "plan.backend, plan.stages; ratio = total / total of cheap with the same method at the "
+        "same N; every plan passes verify_plan"
     )
     header = (
-        f"{'N':>6} {'instance':<10} {'runs':>4} {'status':<8} "
+        f"{'method':<6} {'N':>6} {'instance':<10} {'runs':>4} {'status':<8} {'backend':<7} "
         + " ".join(f"{part:>8}" for part in SCHEDULE_PARTS)
         + f" {'ratio':>7} {'unmet [kWh]':>12}  stages"
     )
     print(header)
     print("-" * len(header))
-    for (name, n), (parts, plans) in results.items():
+    for (method, name, n), (parts, plans) in results.items():
         plan = plans[-1]
         expected = INSTANCES[name][0]
         status = plan.status.value + ("" if plan.status is expected else "!")
-        ratio = parts[-1] / results["cheap", n][0][-1]
+        ratio = parts[-1] / results[method, "cheap", n][0][-1]
         times = " ".join(f"{value:8.3f}" for value in parts)
         print(
-            f"{n:>6} {name:<10} {len(plans):>4} {status:<8} {times} {ratio:6.2f}x "
-            f"{float(plan.unmet_kwh.sum()):12.1f}  {'>'.join(plan.stages)}"
+            f"{method:<6} {n:>6} {name:<10} {len(plans):>4} {status:<8} {plan.backend:<7} "
+            f"{times} {ratio:6.2f}x {float(plan.unmet_kwh.sum()):12.1f}  {'>'.join(plan.stages)}"
         )
-    for (name, _), (_, plans) in results.items():
+    for (_, name, _), (_, plans) in results.items():
         plan = plans[-1]
         expected = INSTANCES[name][0]
         if plan.status is not expected:
@@ -369,12 +376,13 @@ def print_targets(results, schedule_results):
                 f"  {method} >= {TARGET_SPEEDUP:g}x baseline at N={SPEEDUP_N}: "
                 f"{speedup:.1f}x, {met}"
             )
-    for name, (_, limit, sizes) in INSTANCES.items():
+    for method, (name, (_, limit, sizes)) in itertools.product(SCHEDULE_METHODS, INSTANCES.items()):
         if limit is None:
             continue
         for n in sizes:
-            what = f"  schedule {name} N={n} T=96 total <= {limit:g}x cheap"
-            result, cheap = schedule_results.get((name, n)), schedule_results.get(("cheap", n))
+            what = f"  schedule {method} {name} N={n} T=96 total <= {limit:g}x cheap"
+            result = schedule_results.get((method, name, n))
+            cheap = schedule_results.get((method, "cheap", n))
             if result is None or cheap is None:
                 print(f"{what}: not measured in this run")
                 continue
@@ -394,8 +402,9 @@ def main():
     for solve_lp in backends.values():  # warm-up: imports and first-call costs
         time_backend(solve_lp, warm)
     time_baseline(warm)
-    schedule(warm, method=SCHEDULE_METHOD)
-    schedule(random_problem(10, 24, seed=1, overload=1.5), method=SCHEDULE_METHOD)
+    for method in SCHEDULE_METHODS:
+        for name in PROBLEMS:  # every kernel and stage compiled before timing
+            schedule(PROBLEMS[name](10, 96), method=method)
 
     cases, results = run_lp_table(args, backends)
     schedule_results = run_schedule_table(args)

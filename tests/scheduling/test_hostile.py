@@ -582,3 +582,96 @@ def test_independent_maximum_on_a_known_case():
     # without the EVSE: 11 kW node room for 2 h (22 kWh) holds both needs (20 kWh)
     roomy = checker_problem(evse_uids=None, power_max_kw=[11.0, 11.0], phase_current_max_a=np.inf)
     assert independent.max_total_energy_kwh(roomy) == pytest.approx(20.0, rel=1e-9)
+
+
+# found by the hypothesis tests above (reduced), each failing before its fix ---------------
+
+
+def per_node(values, n_slots):
+    """(nodes, slots): one value per node in every slot."""
+    return np.repeat(np.asarray(values, dtype=float)[:, None], n_slots, axis=1)
+
+
+def test_cvxpy_highs_without_a_solution_is_asked_again():
+    """cvxpy's HiGHS interior point ends UNKNOWN on these coefficients (1e-9 kW next to
+    1e6): the plan was FAILED; the further tries (no presolve, then the simplex) solve it."""
+    grid = TimeGrid(START, timedelta(minutes=15), 5)
+    problem = ChargingProblem.from_arrays(
+        grid=grid,
+        arrival_slot=[0, 1, 1, 2],
+        departure_slot=[1, 5, 5, 5],
+        energy_kwh=[1e6, 1e10, 1e6, 0.0],
+        power_max_kw=per_node([1e-6, 0.0, 1e6, 1e6], 5),
+        node_of_session=[1, 1, 0, 0],
+        node_parent=[-1, 3, 1, 0],
+        node_capacity_kw=per_node([np.inf, 2.5, 1e6, 50.0], 5),
+        price_eur_per_kwh=per_node([0.0, 0.3, 0.3, BIG], 5),
+        base_load_kw=per_node([1e6, 3.0, 0.0, 1e6], 5),
+        first_slot_fraction=[1e-6, 0.25, 1e-6, 1e-9],
+        last_slot_fraction=[1e-9, 1e-9, 1e-9, 1.0],
+        charge_efficiency=[1.0, 0.9, 0.5, 0.5],
+        discharge_max_kw=[1e-9, 11.0, 1e6, 1e6],
+        session_phases=np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 1]], dtype=bool),
+        phase_current_max_a=per_node([0.0, 6.0, 32.0, 16.0], 5),
+        node_voltage_v=[1.0, 1.0, 1e6, 1.0],
+    )
+    check_plan(problem, "cvxpy")
+
+
+def test_a_milp_presolve_that_says_infeasible_is_asked_again():
+    """HiGHS's presolve (and its run without presolve at a 1e-9 feasibility tolerance) call
+    this stage of the most energy infeasible, which it cannot be: the plan was FAILED."""
+    grid = TimeGrid(START, timedelta(minutes=15), 6)
+    problem = ChargingProblem.from_arrays(
+        grid=grid,
+        arrival_slot=[1, 4, 0, 4, 3],
+        departure_slot=[5, 6, 1, 6, 6],
+        energy_kwh=[5.0, 1e-9, 1e6, 1e10, 1e-9],
+        power_max_kw=np.array(
+            [
+                [1e-9, 1e-6, 1e-9, 11.0, 1e-9, 0.0],
+                [3.7, 1e-9, 11.0, 1e6, 1e-9, 11.0],
+                [11.0, 11.0, 3.7, 1e-6, 1e-9, 0.0],
+                [1e-6, 3.7, 3.7, 1e6, 0.0, 1e6],
+                [3.7, 22.0, 11.0, 22.0, 11.0, 1e-6],
+            ]
+        ),
+        node_of_session=[0] * 5,
+        node_parent=[-1],
+        node_capacity_kw=np.inf,
+        price_eur_per_kwh=[1e6, 1e300, 1e6, 0.05, 1e6, 1e300],
+        base_load_kw=[[-5.0, 3.0, 15.0, -5.0, 0.0, 1e6]],
+        first_slot_fraction=[0.5, 1.0, 1e-6, 0.25, 1e-6],
+        charge_efficiency=[0.5, 1.0, 1e-6, 0.5, 0.5],
+        power_min_kw=[1.38, 1e-9, 4.14, 4.14, 1.38],
+        discharge_max_kw=[1e6, 11.0, 0.0, 11.0, 3.7],
+        session_phases=np.array(
+            [[1, 1, 1], [1, 1, 1], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=bool
+        ),
+        phase_current_max_a=1e-9,
+    )
+    check_plan(problem, "highs")
+
+
+def test_a_minimum_rate_at_an_exact_limit_is_kept_exactly():
+    """1e6 kW at its 1e6 kW minimum rate under a node of exactly 1e6 kW, next to a 1e-9 kW
+    session: the repair scaled both down, to 1e-12 relative below the rate."""
+    problem = ChargingProblem.from_arrays(
+        grid=TimeGrid(START, timedelta(hours=1), 3),
+        arrival_slot=[1, 0, 1],
+        departure_slot=[3, 1, 3],
+        energy_kwh=[1e10, 1e6, 1e-9],
+        power_max_kw=[1e6, 1e-6, 1e-6],
+        power_min_kw=[1e6, 1e-9, 1e-9],
+        node_of_session=[0, 0, 0],
+        node_parent=[-1],
+        node_capacity_kw=[[0.0, 1e6, 15.0]],
+        price_eur_per_kwh=[BIG, 1.5, 1e300],
+        base_load_kw=[[-5.0, 0.0, 3.0]],
+        first_slot_fraction=[0.5, 1e-9, 1e-9],
+        last_slot_fraction=[1e-9, 1.0, 0.25],
+        charge_efficiency=[1.0, 0.9, 0.9],
+    )
+    for method in ("highs", "cvxpy"):
+        plan = check_plan(problem, method)
+        assert plan.charge_kw[0, 1] == 1e6, method

@@ -20,8 +20,8 @@ that another repair fixed:
    keeps every earlier battery level), down to the minimum rate where the
    slot is above it; then charging within each power curve, slot by slot;
 5. a V2G battery level below 0 is fixed by discharging less, latest first;
-6. charging pushed below a minimum rate (by more than
-   :data:`~fera_flex.scheduling.verify.MIN_RATE_RTOL`) is switched off.
+6. charging still below its minimum rate (a power curve below the rate,
+   say) is switched off.
 
 Step 5 can raise a node's load and steps 3-4 can lower a battery level, so
 the steps repeat (at most :data:`PASSES` times); a V2G session still short
@@ -43,9 +43,8 @@ from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.verify import MIN_RATE_RTOL
 
-__all__ = ["DUST_KW", "PASSES", "make_safe"]
+__all__ = ["DUST_KW", "MIN_RATE_RTOL", "PASSES", "make_safe"]
 
 PASSES = 4
 """Repair passes before a V2G session that still breaks its battery level stops discharging."""
@@ -58,6 +57,11 @@ DUST_KW = 1e-6
 
 _SNAP_KW = 1e-6
 """A charging power this close below its minimum rate is raised to it [kW]."""
+
+MIN_RATE_RTOL = 1e-9
+"""A solver's charging power this close below its minimum rate, relative (or within
+``_SNAP_KW``), is at the rate: the repair raises it to the rate, and a warm start keeps it
+on. The plan itself charges at or above the rate exactly, or not at all."""
 
 
 def make_safe(
@@ -100,7 +104,7 @@ def make_safe(
     rated = problem.power_min_kw > 0
     p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
     if rated.any():
-        near = (charge < p_min) & (charge >= p_min - _SNAP_KW)
+        near = (charge < p_min) & (charge >= p_min * (1.0 - MIN_RATE_RTOL) - _SNAP_KW)
         charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)
         charge = np.where(charge < p_min, 0.0, charge)
     for attempt in range(PASSES + 1):
@@ -114,7 +118,7 @@ def make_safe(
         else:
             discharge = _fill_batteries(problem, charge, discharge, short)
     if rated.any():
-        charge = np.where(charge < p_min * (1.0 - MIN_RATE_RTOL), 0.0, charge)
+        charge = np.where(charge < p_min, 0.0, charge)
     return charge, discharge
 
 
@@ -126,26 +130,120 @@ def _within_limits(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     return _within_curves(problem, charge, discharge), discharge
 
 
-def _factor(limit: NDArray, load: NDArray) -> NDArray:
-    """``limit / load`` shaved, within [0, 1], where the load is at or above the limit, else 1.
+def _over(limit: NDArray, load: NDArray) -> NDArray[np.bool_]:
+    """Where a load must come down: at or above its shaved limit, and positive.
 
-    A load exactly at its limit is shaved too: the same sum computed in
+    A load exactly at its limit comes down too: the same sum computed in
     another unit (A instead of kW) or order may round to just above it.
     """
+    return (load > limit * _SHAVE) & (load > 0)
+
+
+def _floors(problem: ChargingProblem, charge: NDArray) -> NDArray | None:
+    """Each charging power's floor: its minimum rate where it charges at or above it, else 0.
+
+    None when no session has a minimum rate (every floor is 0).
+    """
+    if not (problem.power_min_kw > 0).any():
+        return None
+    p_min = problem.power_min_kw[:, None]
+    return np.where(charge >= p_min, p_min, 0.0)
+
+
+def _lower_into(
+    power: NDArray,
+    limit: NDArray,
+    load: NDArray,
+    member: NDArray,
+    group_load,
+    floor: NDArray | None = None,
+    weight: NDArray | None = None,
+) -> bool:
+    """Lower ``power`` in place so that every group's load is within its limit.
+
+    Parameters
+    ----------
+    power : ndarray, shape (n, T)
+        Per-session power [kW], changed in place.
+    limit, load : ndarray, shape (G, T)
+        Each group's limit and its load ``group_load(power)`` [kW].
+    member : ndarray of int, shape (n,)
+        Each session's group, -1 for none.
+    group_load : callable
+        ``group_load(per_session (n, T)) -> (G, T)``, the group sums (weighted).
+    floor : ndarray, shape (n, T), optional
+        Power a session keeps while others can give (its minimum rate where it
+        charges at it): in an over-full group only the power above the floors
+        is scaled down, by one factor per group and slot, so no session is
+        pushed below its minimum rate by others' excess. Where the floors
+        alone exceed the limit, rated sessions are switched off there
+        (:func:`_switch_off`); floors within the limit but above its shaved
+        value stay (lowering them would break a minimum rate).
+    weight : ndarray, shape (n,), optional
+        Each session's share of its power in its group's load (phases).
+
+    Returns
+    -------
+    bool
+        Whether anything was lowered.
+    """
+    over = _over(limit, load)
+    if not over.any():
+        return False
+    cut = over.any(axis=1)
+    rows = np.flatnonzero((member >= 0) & cut[np.maximum(member, 0)])
+    group = member[rows]
+    target = np.maximum(limit, 0.0) * _SHAVE
+    base = 0.0 if floor is None else group_load(floor)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(
-            (load > limit * _SHAVE) & (load > 0), np.clip(limit / load * _SHAVE, 0.0, 1.0), 1.0
-        )
-    return np.nan_to_num(factor, nan=0.0)
+        share = np.where(over, np.clip((target - base) / (load - base), 0.0, 1.0), 1.0)
+    share = np.nan_to_num(share, nan=0.0)  # no power above the floors: nothing to scale
+    if floor is None:
+        power[rows] *= share[group]
+        return True
+    lowest, before = floor[rows], power[rows]
+    # never above the power before (floor + (p - floor) rounds to p plus an ulp at times)
+    power[rows] = np.minimum(before, lowest + (before - lowest) * share[group])
+    stuck = over & (base > limit)  # floors between the shaved and the exact limit may stay
+    if stuck.any():
+        _switch_off(power, floor, weight, rows, group, stuck, limit)
+    return True
+
+
+def _switch_off(power, floor, weight, rows, group, stuck, limit) -> None:
+    """Switch rated sessions off in each (group, slot) whose floors exceed the exact limit.
+
+    Where one session's floor covers the excess, the smallest such goes,
+    otherwise the largest, until the floors left are within the limit (the
+    fewest kW and sessions lost). Only hostile inputs get here (minimum rates
+    that cannot all fit under a limit), so it loops in Python.
+    """
+    for g, t in zip(*np.nonzero(stuck), strict=True):
+        members = rows[group == g]
+        members = members[floor[members, t] > 0]
+        kw = floor[members, t] * (1.0 if weight is None else weight[members])
+        order = np.argsort(kw, kind="stable")
+        members, kw = list(members[order]), list(kw[order])
+        while members and (excess := (total := float(np.sum(kw))) - limit[g, t]) > 0:
+            # the excess is rounded to the total's precision: a floor that close to it covers
+            # it (the loop checks the sum that is left)
+            slack = 4.0 * np.finfo(np.float64).eps * total
+            covering = [k for k, value in enumerate(kw) if value >= excess - slack]
+            k = covering[0] if covering else len(kw) - 1
+            power[members.pop(k), t] = 0.0
+            kw.pop(k)
 
 
 def _within_evses(problem: ChargingProblem, charge: NDArray) -> NDArray:
     shared = problem.evse_of_session >= 0
     if not shared.any():
         return charge
-    factor = _factor(problem.evse_power_max_kw, problem.evse_loads_kw(charge))
+    limit, load = problem.evse_power_max_kw, problem.evse_loads_kw(charge)
+    if not _over(limit, load).any():
+        return charge
     charge = charge.copy()
-    charge[shared] *= factor[problem.evse_of_session[shared]]
+    floor = _floors(problem, charge)
+    _lower_into(charge, limit, load, problem.evse_of_session, problem.evse_loads_kw, floor)
     return charge
 
 
@@ -166,9 +264,9 @@ def _rooms(problem: ChargingProblem):
 
 
 def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
-    """Scale power under each node into its room, root first (step 3).
+    """Lower power under each node into its room, root first (step 3).
 
-    Only the sessions under a node with a factor below 1 are touched, and the
+    Only the sessions under a node that is over its room are touched, and the
     arrays are copied only when one is: power already within every room (the
     usual case) costs one node-load sum per level.
     """
@@ -176,19 +274,9 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
     depth = (ancestors >= 0).sum(axis=1) - 1
     leaf = problem.node_of_session
     discharging = bool(discharge.any())
-    if discharging:  # V2G: both arrays are scaled in turn; copy them once
+    if discharging:  # V2G: both arrays are lowered in turn; copy them once
         charge, discharge = charge.copy(), discharge.copy()
     owned = discharging
-
-    def load(weight, power):
-        return problem.node_loads_kw(power if weight is None else weight[:, None] * power)
-
-    def scale(power, factor, rows, above, position):
-        """Scale the rows under a node with some factor below 1 by it, in place."""
-        cut = (factor < 1.0).any(axis=1)
-        rows = rows & cut[np.maximum(position[above], 0)]
-        if rows.any():
-            power[rows] *= factor[position[above[rows]]]
 
     for weight, room_up, room_down in _rooms(problem):
         on = np.ones(leaf.shape, dtype=bool) if weight is None else weight > 0
@@ -196,20 +284,25 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
             # each session's ancestor at this level (-1 above its own node)
             steps = depth[leaf] - level
             above = np.where(steps >= 0, ancestors[leaf, np.maximum(steps, 0)], -1)
-            rows = on & (above >= 0)
-            if not rows.any():
+            if not (on & (above >= 0)).any():
                 continue
             nodes = np.flatnonzero(depth == level)
             position = np.full(problem.n_nodes, -1, dtype=np.int64)
             position[nodes] = np.arange(nodes.size)
-            fed = load(weight, discharge)[nodes] if discharging else 0.0
-            up = _factor(room_up[nodes] + fed, load(weight, charge)[nodes])
-            if not owned and (up < 1.0).any():
-                charge, owned = charge.copy(), True
-            scale(charge, up, rows, above, position)
+            member = np.where(on & (above >= 0), position[np.maximum(above, 0)], -1)
+
+            def load(power, weight=weight, nodes=nodes):
+                weighted = power if weight is None else weight[:, None] * power
+                return problem.node_loads_kw(weighted)[nodes]
+
+            fed = load(discharge) if discharging else 0.0
+            limit, total = room_up[nodes] + fed, load(charge)
+            if _over(limit, total).any():
+                if not owned:
+                    charge, owned = charge.copy(), True
+                _lower_into(charge, limit, total, member, load, _floors(problem, charge), weight)
             if discharging:
-                down = _factor(load(weight, charge)[nodes] - room_down[nodes], fed)
-                scale(discharge, down, rows, above, position)
+                _lower_into(discharge, load(charge) - room_down[nodes], fed, member, load)
     return charge, discharge
 
 
@@ -231,7 +324,7 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
         later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after a slot
         cut = np.clip(wanted[:, None] - later, 0.0, cuttable)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rows = np.maximum(np.where(cut > 0, rows - cut / per_kw, rows), 0.0)
+            rows = np.maximum(np.where(cut > 0, rows - cut / per_kw, rows), floor)
         wanted = wanted - cut.sum(axis=1)
         if (wanted <= 0).all():
             break

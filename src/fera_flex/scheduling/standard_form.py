@@ -62,7 +62,7 @@ from fera_flex.scheduling.objective import (
     money_unit_eur_per_kwh,
 )
 from fera_flex.scheduling.problem import ChargingProblem
-from fera_flex.scheduling.verify import MIN_RATE_RTOL
+from fera_flex.scheduling.safety import MIN_RATE_RTOL
 
 __all__ = ["FAIR_TIEBREAK", "Stage", "StageGoal", "StandardLP", "build_lp", "capped_energy_range"]
 

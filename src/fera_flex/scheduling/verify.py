@@ -26,7 +26,6 @@ from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = [
     "DEFAULT_TOLERANCE",
-    "MIN_RATE_RTOL",
     "Violation",
     "curve_limit_kw",
     "phase_currents_a",
@@ -37,9 +36,6 @@ __all__ = [
 DEFAULT_TOLERANCE = 1e-9
 """Absolute tolerance for float rounding in sums [kW, A or kWh]."""
 
-MIN_RATE_RTOL = 1e-9
-"""Relative slack of the minimum-rate check: an operating point, not a limit, so a power
-shaved by a rounding-sized amount at a binding limit still counts as at its minimum."""
 
 _W_PER_KW = 1000.0
 
@@ -167,7 +163,7 @@ def verify_power(
     )
     p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
     if (problem.power_min_kw > 0).any():  # else no power >= 0 can be below its rate
-        below = above(p_min * (1.0 - MIN_RATE_RTOL), p)
+        below = above(p_min, p)
         found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
     delivered = problem.delivered_kwh(p, d)
     most = problem.energy_max_kwh

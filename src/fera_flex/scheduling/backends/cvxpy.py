@@ -516,14 +516,22 @@ def _supports(problem, options: SolverOptions) -> str | None:
     return None
 
 
-def _careful(options: SolverOptions) -> SolverOptions:
-    """For HiGHS, the highs backend's second-try options (see LPBackend); others unchanged."""
+def _careful(options: SolverOptions) -> tuple[SolverOptions, ...]:
+    """For HiGHS, the highs backend's further tries (see LPBackend); none for other solvers."""
     if (options.solver or DEFAULT_SOLVER).upper() != "HIGHS":
-        return options
+        return ()
     from fera_flex.scheduling.backends.highs import RECHECK_OPTIONS
 
-    highs = {**options.extra.get("highs_options", {}), **RECHECK_OPTIONS}
-    return dataclasses.replace(options, extra={**options.extra, "highs_options": highs})
+    return tuple(
+        dataclasses.replace(
+            options,
+            extra={
+                **options.extra,
+                "highs_options": {**options.extra.get("highs_options", {}), **retry},
+            },
+        )
+        for retry in RECHECK_OPTIONS
+    )
 
 
 BACKEND = LPBackend(

@@ -383,14 +383,22 @@ def _failure(message: str, build_s: float, solve_s: float) -> LPSolution:
     return LPSolution(SolveStatus.ERROR, None, None, float("nan"), build_s, solve_s, message)
 
 
-RECHECK_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {"presolve": "off", "mip_feasibility_tolerance": 1e-9}
+RECHECK_OPTIONS: tuple[Mapping[str, Any], ...] = (
+    MappingProxyType({"presolve": "off", "mip_feasibility_tolerance": 1e-9}),
+    MappingProxyType({"presolve": "off"}),
+    MappingProxyType({"solver": "simplex"}),
+    MappingProxyType({"presolve": "off", "solver": "simplex"}),
 )
-"""HiGHS options for the second try of a stage that cannot be infeasible (see LPBackend)."""
+"""HiGHS options for the further tries, in turn, of a stage that failed numerically or
+cannot be infeasible (see LPBackend). On extreme coefficients (1e-13 next to 1e6) each
+of the first three has been seen to succeed where the ones before it failed (tests in
+``tests/scheduling/test_hostile.py``)."""
 
 
-def _careful(options: SolverOptions) -> SolverOptions:
-    return dataclasses.replace(options, extra={**options.extra, **RECHECK_OPTIONS})
+def _careful(options: SolverOptions) -> tuple[SolverOptions, ...]:
+    return tuple(
+        dataclasses.replace(options, extra={**options.extra, **retry}) for retry in RECHECK_OPTIONS
+    )
 
 
 BACKEND = LPBackend("highs", solve_lp, recheck=_careful)

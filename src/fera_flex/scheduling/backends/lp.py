@@ -47,11 +47,12 @@ class LPBackend:
         ``supports_lp(problem, options) -> None | str``: a solver-specific
         refusal (e.g. a MILP for a solver without integer support).
     recheck : callable, optional
-        ``recheck(options) -> SolverOptions``: the options for a second try
-        when a solve ends in a numerical failure (ERROR), or when the solver
-        calls a MAX_ENERGY stage infeasible, which it cannot be (no charging
-        at all is feasible): a presolve misled by extreme coefficients, for
-        example.
+        ``recheck(options) -> tuple[SolverOptions, ...]``: the options for
+        further tries, in turn, when a solve ends in a numerical failure
+        (ERROR), or when the solver calls a MAX_ENERGY stage infeasible, which
+        it cannot be (no charging at all is feasible): a presolve misled by
+        extreme coefficients, for example. The first try that is neither
+        gives the result (else the last).
     """
 
     def __init__(
@@ -97,14 +98,18 @@ class LPBackend:
         started = time.perf_counter()
         lp = build_lp(problem, objective, stage, start_power=start_power)
         build_s = time.perf_counter() - started
-        try:
-            solution = self._solve_lp(lp, options, **backend_args)
-            impossible = stage.goal is StageGoal.MAX_ENERGY and stage.total_unmet_kwh is None
-            doubtful = solution.status is SolveStatus.ERROR or (
+        impossible = stage.goal is StageGoal.MAX_ENERGY and stage.total_unmet_kwh is None
+
+        def doubtful(solution: LPSolution) -> bool:
+            return solution.status is SolveStatus.ERROR or (
                 impossible and solution.status is SolveStatus.INFEASIBLE
             )
-            if doubtful and self._recheck:
-                solution = self._solve_lp(lp, self._recheck(options), **backend_args)
+
+        try:
+            solution = self._solve_lp(lp, options, **backend_args)
+            retries = iter(self._recheck(options) if self._recheck else ())
+            while doubtful(solution) and (retry := next(retries, None)) is not None:
+                solution = self._solve_lp(lp, retry, **backend_args)
         except InputError:
             raise
         except Exception as error:
