@@ -27,7 +27,7 @@ def test_quick_run_prints_the_tables():
     assert "schedule(problem, method) end to end" in out
     for part in ("build", "solve", "safety", "verify", "causes", "total", "ratio", "stages"):
         assert part in out
-    for method in ("auto", "highs"):
+    for method in ("auto", "flow", "highs"):
         rows = {
             line.split()[2]: line
             for line in out.splitlines()

@@ -183,21 +183,13 @@ def test_uncoupled_problem_is_the_greedy_path_of_auto(mix):
     assert_same(problem, plan, schedule(problem, method="highs"))
 
 
-def test_auto_declines_coupled_problems_and_says_why():
-    plan = schedule(random_problem(30, seed=1, overload=3.0))
-    assert plan.backend == "highs"
-    assert "flow: sessions under binding shared limits" in plan.backend_reason
-
-
-def test_auto_takes_flow_for_large_congested_problems(monkeypatch):
-    from fera_flex.scheduling.backends import flow
-
-    monkeypatch.setattr(flow, "AUTO_CONGESTED_SESSIONS", 20)  # the size rule, at test size
-    congested = random_problem(30, seed=1, overload=3.0)
-    assert schedule(congested).backend == "flow"
-    feasible = random_problem(30, seed=1, overload=1.0)  # coupled, every need deliverable
-    assert schedule(feasible).backend == "highs"
-    assert schedule(random_problem(10, seed=1, overload=3.0)).backend == "highs"  # too small
+@pytest.mark.parametrize("overload", [1.0, 3.0], ids=["feasible", "congested"])
+def test_auto_takes_flow_for_coupled_problems_and_says_why(overload):
+    problem = random_problem(30, seed=1, overload=overload)  # a tree whose limits bind
+    plan = schedule(problem)
+    assert plan.backend == "flow"
+    assert plan.backend_reason == "flow: the fastest backend that supports the problem"
+    assert_same(problem, plan, schedule(problem, method="highs"))
 
 
 @pytest.mark.parametrize(
@@ -374,10 +366,5 @@ def test_a_dispatch_of_one_price_runs_track_on_the_simplex():
     assert plan.message.startswith("network simplex: optimal")
 
 
-def test_auto_takes_flow_to_follow_a_dispatch_of_many_sessions(monkeypatch):
-    from fera_flex.scheduling.backends import flow
-
-    problem = _dispatched(0, 1.0)
-    assert schedule(problem).backend == "highs"  # too small for the compile to pay
-    monkeypatch.setattr(flow, "AUTO_TRACKING_SESSIONS", 20)  # the size rule, at test size
-    assert schedule(problem).backend == "flow"
+def test_auto_takes_flow_to_follow_a_dispatch():
+    assert schedule(_dispatched(0, 1.0)).backend == "flow"

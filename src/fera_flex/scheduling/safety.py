@@ -90,7 +90,9 @@ def make_safe(
     for name, array in (("charge_kw", charge_kw), ("discharge_kw", discharge_kw)):
         if np.shape(array) != shape:
             raise InputError("make_safe", name, f"shape {np.shape(array)}", f"must be {shape}")
-    charge = np.clip(np.asarray(charge_kw, dtype=np.float64), 0.0, problem.power_max_kw)
+    # maximum then minimum in place: np.clip with array bounds is several times slower
+    charge = np.maximum(np.asarray(charge_kw, dtype=np.float64), 0.0)
+    np.minimum(charge, problem.power_max_kw, out=charge)
     v2g = (problem.discharge_max_kw > 0).any(axis=1)
     discharge = np.zeros(charge.shape)  # calloc: untouched pages cost nothing
     if v2g.any():  # (n, T) passes only where a session can discharge at all
@@ -307,18 +309,79 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
 
 
 def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
-    """Cut energy above each session's maximum from its latest slots (step 4)."""
+    """Cut energy above each session's maximum from its latest slots (step 4).
+
+    An excess a rounding makes (a solver's or a greedy fill's sum landing an
+    ulp above the need: about half the sessions of a plan) comes out of the
+    last slot the session charges in, by the excess itself and then, where
+    the sum still rounds above, by a few ulps (:func:`_cut_rounding`), so a
+    plan at its maximum keeps it to the last digit; larger excesses go
+    through the general cut (:func:`_cut_latest`).
+    """
     most = problem.energy_max_kwh
     excess = problem.delivered_kwh(charge, discharge) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
         return charge
-    per_kw = problem.slot_energy_h[over] * problem.charge_efficiency[over, None]
+    charge = charge.copy()
+    rest = _cut_rounding(problem, charge, discharge, over, excess[over])
+    if rest.size:
+        excess = problem.delivered_kwh(charge, discharge) - most
+        rest = rest[excess[rest] > 0]
+    if rest.size:
+        charge[rest] = _cut_latest(problem, charge[rest], rest, excess[rest])
+    return charge
+
+
+_ROUNDING_PASSES = 4
+"""Tries of :func:`_cut_rounding` (each one ulp further down) before the general cut."""
+
+
+def _cut_rounding(problem, charge, discharge, over, excess) -> NDArray[np.int64]:
+    """Cut each over session's excess from the last slot it charges in, in place.
+
+    Only where that slot (above its minimum rate) holds the excess; the rest
+    of ``over`` is returned, and so is a session whose sum still rounds above
+    its maximum after :data:`_ROUNDING_PASSES` ulp steps down.
+    """
     rows = charge[over]
-    # a little more than the excess, so the sum lands below the maximum after rounding
-    wanted = excess[over] * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over])
     p_min = problem.power_min_kw[over, None]
-    # first down to the minimum rate; what that cannot remove, by switching slots off
+    floor = np.where(rows >= p_min, p_min, 0.0)
+    charging = rows > floor
+    n_slots = problem.n_slots
+    last = n_slots - 1 - np.argmax(charging[:, ::-1], axis=1)
+    on = charging[np.arange(over.size), last]
+    per_kw = problem.slot_energy_h[over, last] * problem.charge_efficiency[over]
+    at = rows[np.arange(over.size), last]
+    low = floor[np.arange(over.size), last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fits = on & (per_kw > 0) & ((at - low) * per_kw >= excess)
+        lowered = np.maximum(np.minimum(at - excess / per_kw, at), low)
+    cells, slots = over[fits], last[fits]
+    charge[cells, slots] = lowered[fits]
+    most = problem.energy_max_kwh
+    for _ in range(_ROUNDING_PASSES):
+        still = problem.delivered_kwh(charge, discharge)[cells] > most[cells]
+        cells, slots = cells[still], slots[still]
+        if cells.size == 0:
+            break
+        p_min_at = problem.power_min_kw[cells]
+        floor_at = np.where(charge[cells, slots] >= p_min_at, p_min_at, 0.0)
+        charge[cells, slots] = np.maximum(np.nextafter(charge[cells, slots], -np.inf), floor_at)
+    # the cells nudged last may be within now: the caller checks the returned rows again
+    return np.concatenate([over[~fits], cells])
+
+
+def _cut_latest(problem, rows, over, excess) -> NDArray[np.float64]:
+    """The rows ``over`` with their excess cut from their latest slots.
+
+    First down to the minimum rate, then by switching slots off.
+    """
+    most = problem.energy_max_kwh
+    per_kw = problem.slot_energy_h[over] * problem.charge_efficiency[over, None]
+    # a little more than the excess, so the sum lands below the maximum after rounding
+    wanted = excess * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over])
+    p_min = problem.power_min_kw[over, None]
     for floor in (np.where(rows >= p_min, p_min, 0.0), np.zeros_like(rows)):
         cuttable = np.maximum(rows - floor, 0.0) * per_kw
         later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after a slot
@@ -328,9 +391,7 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
         wanted = wanted - cut.sum(axis=1)
         if (wanted <= 0).all():
             break
-    charge = charge.copy()
-    charge[over] = rows
-    return charge
+    return rows
 
 
 def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:

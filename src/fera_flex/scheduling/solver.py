@@ -18,9 +18,7 @@ verification and the plan. The LP backends (``highs``, ``cvxpy``) are
 ``solve_lp(lp, options) -> LPSolution`` function for the standard form of
 :mod:`fera_flex.scheduling.standard_form`. Backends are registered by name in
 :data:`BACKENDS` and imported only when used; ``method="auto"`` takes the
-first of :data:`AUTO_ORDER` that supports the problem, and that does not
-decline it by an optional ``auto_refusal(problem, objective) -> None | str``
-(a backend that can solve a problem but is not the fastest choice for it).
+first of :data:`AUTO_ORDER` that supports the problem.
 
 LP row duals follow one convention for every solver: ``row_dual[r]`` is the
 rate of change of the optimal objective per unit increase of the bound of
@@ -223,9 +221,6 @@ def choose_backend(method: str, problem, objective, options, **backend_args) -> 
     for name in AUTO_ORDER:
         backend = get_backend(name)
         reason = backend.supports(problem, objective, options, **backend_args)
-        prefers = getattr(backend, "auto_refusal", None)
-        if reason is None and prefers is not None:
-            reason = prefers(problem, objective)
         if reason is None:
             why = "the fastest backend that supports the problem"
             return backend, f"{name}: {why}" + (f" ({'; '.join(refused)})" if refused else "")

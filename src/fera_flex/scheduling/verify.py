@@ -168,9 +168,10 @@ def verify_power(
     delivered = problem.delivered_kwh(p, d)
     most = problem.energy_max_kwh
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
-    gained = problem.battery_gain_kwh(p, d)
-    state = np.cumsum(gained, axis=1, out=gained)
-    found += _collect("battery", sessions, state < -tolerance, state, zeros)
+    if d.any() or p.min(initial=0.0) < 0:  # else no battery level can fall
+        gained = problem.battery_gain_kwh(p, d)
+        state = np.cumsum(gained, axis=1, out=gained)
+        found += _collect("battery", sessions, state < -tolerance, state, zeros)
     if np.isfinite(problem.curve_a_kw).any():  # else every curve limit is inf
         curve_kw = curve_limit_kw(problem, p, d)
         found += _collect("curve", sessions, above(p, curve_kw), p, curve_kw)
