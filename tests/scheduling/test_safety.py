@@ -100,3 +100,63 @@ def test_a_power_a_rounding_below_its_rate_is_raised_to_it(p_min_kw):
     problem = on_one_node(np.inf, [p_min_kw], [p_min_kw])
     assert safe(problem, [p_min_kw * (1 - 1e-12)])[0] == p_min_kw
     assert safe(problem, [p_min_kw * (1 - 1e-6)])[0] == 0.0
+
+
+def test_a_rounding_above_the_maximum_comes_out_of_the_last_slot_only():
+    # 3 kWh over 8 quarter hours in slots of 1.5 kW: the sum lands on either side of 3.0
+    problem = ChargingProblem.from_arrays(
+        grid=QUARTER,
+        arrival_slot=[0] * 40,
+        departure_slot=[8] * 40,
+        energy_kwh=np.linspace(1.0, 3.0, 40),
+        power_max_kw=11.0,
+        charge_efficiency=0.93,
+        node_of_session=[0] * 40,
+        node_parent=[-1],
+        node_capacity_kw=np.inf,
+        price_eur_per_kwh=np.full(8, 0.3),
+    )
+    per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
+    charge = problem.energy_max_kwh[:, None] / per_kw.sum(axis=1, keepdims=True)
+    charge = (
+        np.repeat(charge, 8, axis=1) * (1 + np.random.default_rng(1).uniform(0, 4e-16, 40))[:, None]
+    )
+    over = problem.delivered_kwh(charge, 0 * charge) > problem.energy_max_kwh
+    assert over.sum() >= 5  # the case at hand: some sums round above their maximum
+    safe_charge, _ = make_safe(problem, charge, 0 * charge)
+    delivered = problem.delivered_kwh(safe_charge, 0 * charge)
+    assert (delivered <= problem.energy_max_kwh).all()
+    np.testing.assert_allclose(delivered, problem.energy_max_kwh, rtol=1e-15)
+    np.testing.assert_array_equal(safe_charge[:, :-1], charge[:, :-1])  # earlier slots kept
+
+
+def test_a_rate_switched_off_by_an_energy_cut_stops_the_discharge_it_fed():
+    """Found by hypothesis: a V2G session with no energy to gain charges 4.14 kW (its minimum
+    rate) and discharges it all later; a rounding above its maximum (0 kWh) cut the charge
+    below the rate, which switched it off after the battery check: the plan was FAILED."""
+    problem = ChargingProblem.from_arrays(
+        grid=QUARTER,
+        arrival_slot=[0],
+        departure_slot=[8],
+        energy_kwh=[0.0],
+        power_max_kw=22.0,
+        power_min_kw=[4.14],
+        discharge_max_kw=[3.7],
+        charge_efficiency=0.5,
+        node_of_session=[0],
+        node_parent=[-1],
+        node_capacity_kw=np.inf,
+        price_eur_per_kwh=np.full(8, 0.3),
+    )
+    charge = np.zeros((1, 8))
+    discharge = np.zeros((1, 8))
+    charge[0, 2] = 4.14
+    stored = 4.14 * 0.25 * 0.5
+    discharge[0, 5] = 0.22
+    discharge[0, 7] = (stored - 0.22 * 0.25) / 0.25
+    for nudge in (0.0, 1e-15, 4e-15):  # the sum on either side of 0 kWh
+        discharge_nudged = discharge.copy()
+        discharge_nudged[0, 7] -= nudge
+        safe_charge, safe_discharge = make_safe(problem, charge, discharge_nudged)
+        assert independent.violations(problem, safe_charge, safe_discharge, tol=0.0) == []
+        assert safe_charge[0, 2] in (0.0, 4.14)

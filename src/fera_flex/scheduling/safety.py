@@ -7,23 +7,31 @@ that another repair fixed:
 
 1. clip every power into its bounds and window; a session charging and
    discharging in the same slot keeps only the net of the two (it loses no
-   battery energy that way); power below
-   :data:`DUST_KW` (an interior point solver's residue) is 0; a charging
-   power within 1e-6 kW below its minimum rate is raised to it, any other
-   below it is 0;
-2. shared EVSEs: scale their sessions' charging down where the rating is exceeded;
+   battery energy that way); power below :data:`DUST_KW` (an interior point
+   solver's residue) is 0; a charging power within :data:`MIN_RATE_RTOL`
+   (or 1e-6 kW) below its minimum rate is raised to it, any other below it
+   is 0;
+2. shared EVSEs: where a rating is exceeded, scale their sessions' charging
+   down;
 3. nodes and phases, root first, level by level: scale the charging (import
    side) or discharging (export side) of the sessions under a node down by
    the factor that brings the node back within its room (a level's nodes
-   have disjoint subtrees, so one pass per level);
+   have disjoint subtrees, so one pass per level). In steps 2 and 3 a
+   session charging at or above its minimum rate keeps the rate: only the
+   power above the rates is scaled, and where the rates alone exceed a
+   limit, the sessions that cover the excess with the fewest kW are
+   switched off there;
 4. energy above a session's maximum is cut from its latest slots (which
    keeps every earlier battery level), down to the minimum rate where the
-   slot is above it; then charging within each power curve, slot by slot;
+   slot is above it; a rounding-sized excess from the last charging slot
+   alone, by exactly that much; then charging within each power curve,
+   slot by slot;
 5. a V2G battery level below 0 is fixed by discharging less, latest first;
 6. charging still below its minimum rate (a power curve below the rate,
-   say) is switched off.
+   or an energy cut through it) is switched off: no plan charges below a
+   minimum rate, not even by a rounding.
 
-Step 5 can raise a node's load and steps 3-4 can lower a battery level, so
+Steps 5 and 6 can break what steps 3-4 fixed and the other way round, so
 the steps repeat (at most :data:`PASSES` times); a V2G session still short
 then stops discharging. Every step is linear in the size of the arrays.
 
@@ -114,22 +122,24 @@ def make_safe(
         short = _battery_short(problem, charge, discharge) & v2g if v2g.any() else v2g
         if not short.any():
             break
-        if attempt == PASSES:
-            discharge[short] = 0.0
-            charge, discharge = _within_limits(problem, charge, discharge)
-        else:
+        if attempt < PASSES:
             discharge = _fill_batteries(problem, charge, discharge, short)
-    if rated.any():
-        charge = np.where(charge < p_min, 0.0, charge)
+    while short.any():  # short after every pass: those sessions stop discharging (terminates:
+        discharge = np.where(short[:, None], 0.0, discharge)  # a session without discharge
+        charge, discharge = _within_limits(problem, charge, discharge)  # is never short)
+        short = _battery_short(problem, charge, discharge) & v2g
     return charge, discharge
 
 
 def _within_limits(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
-    """Steps 2-4: EVSE ratings, node and phase rooms, energy maxima, power curves."""
+    """Steps 2-4 and 6: EVSE ratings, rooms, energy maxima, power curves, minimum rates."""
     charge = _within_evses(problem, charge)
     charge, discharge = _within_rooms(problem, charge, discharge)
     charge = _within_energy(problem, charge, discharge)
-    return _within_curves(problem, charge, discharge), discharge
+    charge = _within_curves(problem, charge, discharge)
+    if (problem.power_min_kw > 0).any():  # step 6, before the battery levels are checked
+        charge = np.where(charge < problem.power_min_kw[:, None], 0.0, charge)
+    return charge, discharge
 
 
 def _over(limit: NDArray, load: NDArray) -> NDArray[np.bool_]:
