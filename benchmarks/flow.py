@@ -22,14 +22,26 @@ kernels), the plan's build and solve times, the EUR objective of each
 backend, their relative difference, and the speed-up of ``flow`` over
 ``highs``. Every plan is checked with ``verify_plan``. The machine's load
 average is printed: other work slows every time.
+
+When OR-tools is importable (it is no dependency of fera_flex; e.g.
+``pip install --target DIR ortools`` and ``PYTHONPATH=DIR``), a second table
+solves the same network (:class:`~fera_flex.scheduling.charging_network.ChargingNetwork`
+of each coupled instance, its energy ranges left out) with OR-tools'
+``SimpleMinCostFlow.solve_max_flow_with_min_cost``: the most energy, then the
+least cost, in one call on integers (capacities in micro-kWh, costs in
+millionths of the largest cost), without the fair-shortfall stage. Its time
+(arrays, arcs and solve) stands against the flow backend's solve time (every
+stage, fair shortfall included), with both flows' total energy.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +94,55 @@ def replan_row(n, repeats):
     return statistics.median(colds), statistics.median(warms), plan
 
 
+def ortools_row(problem, repeats):
+    """OR-tools' max flow of least cost on the problem's network: (seconds, grid kWh) or None.
+
+    None when OR-tools is not importable or the problem has no network (no
+    binding limit: the greedy path, nothing for a flow solver to do).
+    """
+    try:
+        from ortools.graph.python import min_cost_flow
+    except ImportError:
+        return None
+    from fera_flex.scheduling.charging_network import SINK, SOURCE, ChargingNetwork
+    from fera_flex.scheduling.objective import ObjectiveOptions
+    from fera_flex.scheduling.standard_form import Stage, StageGoal
+
+    network = ChargingNetwork.of(problem, ObjectiveOptions())
+    if network.network_sessions.size == 0:
+        return None
+    _, upper, cost, _ = network.stage_arrays(problem, Stage(StageGoal.ECONOMIC))
+    upper[network.range_arcs] = 0.0  # the most need energy, as the MAX_ENERGY stage
+    arcs = np.flatnonzero(~((network.tail == SINK) & (network.head == SOURCE)))
+    times, energy = [], 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        solver = min_cost_flow.SimpleMinCostFlow()
+        capacity = np.floor(np.minimum(upper[arcs], 1e12) * 1e6).astype(np.int64)
+        unit_cost = np.rint(cost[arcs] * 1e6).astype(np.int64)
+        solver.add_arcs_with_capacity_and_unit_cost(
+            network.tail[arcs], network.head[arcs], capacity, unit_cost
+        )
+        total = int(capacity[arcs == network.total_arc].sum())
+        solver.set_nodes_supplies(np.array([SOURCE, SINK]), np.array([total, -total]))
+        status = solver.solve_max_flow_with_min_cost()
+        times.append(time.perf_counter() - start)
+        if status != solver.OPTIMAL:
+            raise AssertionError(f"OR-tools: {status}")
+        energy = solver.maximum_flow() / 1e6
+    return statistics.median(times), energy
+
+
+def network_energy_kwh(plan) -> float:
+    """Grid energy [kWh] of the plan's sessions that are in the flow network."""
+    from fera_flex.scheduling.charging_network import ChargingNetwork
+    from fera_flex.scheduling.objective import ObjectiveOptions
+
+    problem = plan.problem
+    sessions = ChargingNetwork.of(problem, ObjectiveOptions()).network_sessions
+    return float((plan.charge_kw[sessions] * problem.slot_energy_h[sessions]).sum())
+
+
 def run(build, n, method, repeats):
     """Median timings of ``schedule(build(n), method)``, each repeat a first call on a new problem.
 
@@ -123,7 +184,8 @@ def main():
         else {"congested": "1000,10000", "mix": "1000", "uncoupled": "10000,100000"}
     )
     repeats = args.repeats or (1 if args.quick else 3)
-    schedule(congested(20), method="flow")  # compiles the kernel
+    for build in (congested, mix):  # compiles the kernels (augmenting paths, simplex)
+        schedule(build(20), method="flow")
     load_before = os.getloadavg()
     rows = []
     for name, build in INSTANCES.items():
@@ -132,7 +194,7 @@ def main():
             highs = None
             if n <= args.highs_max:
                 highs = run(build, n, "highs", repeats)
-            rows.append((name, n, flow_t, flow_plan, highs))
+            rows.append((name, n, flow_t, flow_plan, highs, ortools_row(build(n), repeats)))
     replans = [
         (n, *replan_row(n, repeats))
         for n in (int(v) for v in (args.replan or ("100" if args.quick else "2000")).split(","))
@@ -148,7 +210,7 @@ def main():
     )
     print(header)
     print("-" * len(header))
-    for name, n, flow_t, flow_plan, highs in rows:
+    for name, n, flow_t, flow_plan, highs, _ in rows:
         line = (
             f"{name:<10} {n:>7} {flow_plan.status.value:<8} {flow_t['total']:9.3f} "
             f"{flow_t['build']:7.3f} {flow_t['solve']:7.3f} "
@@ -165,6 +227,25 @@ def main():
                 f"{flow_plan.objective_eur:14.6f} {highs_plan.objective_eur:14.6f} {diff:9.1e}"
             )
         print(line)
+    references = [row for row in rows if row[-1] is not None]
+    if references:
+        print()
+        print(
+            "OR-tools SimpleMinCostFlow.solve_max_flow_with_min_cost on the same network "
+            "(no fair stage) against the flow backend's solve (every stage):"
+        )
+        print(
+            f"{'instance':<10} {'N':>7} {'flow solve':>10} {'or-tools':>9} {'ratio':>7} "
+            f"{'flow kWh':>12} {'or-tools kWh':>13}"
+        )
+        for name, n, flow_t, flow_plan, _, (seconds, energy) in references:
+            print(
+                f"{name:<10} {n:>7} {flow_t['solve']:10.3f} {seconds:9.3f} "
+                f"{seconds / flow_t['solve']:6.2f}x {network_energy_kwh(flow_plan):12.3f} "
+                f"{energy:13.3f}"
+            )
+    elif importlib.util.find_spec("ortools") is None:
+        print("OR-tools not importable: no reference column (it is no dependency)")
     print()
     print("replan after new prices (feasible random_problem, flow solve time [s]):")
     for n, cold, warm, plan in replans:

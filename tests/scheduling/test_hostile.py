@@ -675,3 +675,33 @@ def test_a_minimum_rate_at_an_exact_limit_is_kept_exactly():
     for method in ("highs", "cvxpy"):
         plan = check_plan(problem, method)
         assert plan.charge_kw[0, 1] == 1e6, method
+
+
+def test_a_milp_every_other_option_calls_infeasible_is_solved_with_highs_defaults():
+    """One slot, five sessions, coefficients from 1e-15 to 5e5 (1e-9 presence times 1e-6
+    efficiency, a 1 V phase): every earlier try calls the stage of the most energy
+    infeasible; HiGHS with its default small-coefficient drop solves it."""
+    problem = ChargingProblem.from_arrays(
+        grid=TimeGrid(START, timedelta(hours=1), 1),
+        arrival_slot=[0] * 5,
+        departure_slot=[1] * 5,
+        energy_kwh=[5.0, 1e-9, 5.0, 1e6, 0.5],
+        power_max_kw=[3.7, 11.0, 22.0, 3.7, 1e-6],
+        node_of_session=[0] * 5,
+        node_parent=[-1],
+        node_capacity_kw=np.inf,
+        price_eur_per_kwh=np.array([[-BIG], [1e6], [0.0], [0.3], [-1e6]]),
+        profile_type=["CHEAP", "CHEAP", "FAST", "CHEAP", "FAST"],
+        last_slot_fraction=[0.5, 1e-9, 0.25, 0.25, 1e-9],
+        charge_efficiency=[0.5, 0.5, 0.5, 1e-6, 1e-6],
+        evse_uids=["NL*FER*E0", "NL*FER*E0", "NL*FER*E1", "NL*FER*E1", None],
+        power_min_kw=[0.0, 4.14, 1e-9, 1e-9, 0.0],
+        discharge_max_kw=[3.7, 1e6, 11.0, 11.0, 0.0],
+        discharge_efficiency=[1e-6, 0.5, 1.0, 1e-6, 1.0],
+        session_phases=np.array(
+            [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]], dtype=bool
+        ),
+        phase_current_max_a=32.0,
+        node_voltage_v=[1.0],
+    )
+    check_plan(problem, "highs")

@@ -388,10 +388,13 @@ RECHECK_OPTIONS: tuple[Mapping[str, Any], ...] = (
     MappingProxyType({"presolve": "off"}),
     MappingProxyType({"solver": "simplex"}),
     MappingProxyType({"presolve": "off", "solver": "simplex"}),
+    # HiGHS's own default: coefficients below 1e-9 dropped (the safety repair then removes
+    # the tolerance-sized excess this can leave)
+    MappingProxyType({"small_matrix_value": 1e-9}),
 )
 """HiGHS options for the further tries, in turn, of a stage that failed numerically or
-cannot be infeasible (see LPBackend). On extreme coefficients (1e-13 next to 1e6) each
-of the first three has been seen to succeed where the ones before it failed (tests in
+cannot be infeasible (see LPBackend). On extreme coefficients (1e-15 next to 5e5) each
+of them but the fourth has been seen to succeed where the ones before it failed (tests in
 ``tests/scheduling/test_hostile.py``)."""
 
 
