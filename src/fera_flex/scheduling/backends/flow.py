@@ -252,29 +252,10 @@ def _solve(
 ) -> StageResult:
     network, problem = prepared.network, prepared.problem
     lower, upper, cost, scale = network.stage_arrays(problem, stage)
-    if stage.total_deviation_kwh is not None and network.band_under_arcs.size:
-        # after the TRACK stage: the flows of least total deviation are its optimal face,
-        # every arc whose reduced cost is not 0 at its bound (complementary slackness)
-        if prepared.track_face is None:
-            return StageResult(
-                SolveStatus.ERROR,
-                None,
-                None,
-                goal=stage.goal.value,
-                message="flow: a deviation bound without a TRACK stage before it",
-            )
-        at_lower, at_upper = prepared.track_face
-        upper[at_lower] = lower[at_lower]
-        lower[at_upper] = upper[at_upper]
-    if stage.goal is StageGoal.FAIR:
-        solution = _fair(prepared, lower, upper)
-    else:
-        solution = _by_paths(prepared, stage.goal, lower, upper, cost)
-        if solution is None:
-            solution = _by_simplex(prepared, stage, lower, upper, cost, starts)
-        if stage.goal is StageGoal.TRACK and solution.status == "optimal":
-            reduced = solution.reduced_cost(network.tail, network.head, cost)
-            prepared.track_face = (reduced > COST_RTOL, reduced < -COST_RTOL)
+    solved = _stage_flow(prepared, stage, lower, upper, cost, starts)
+    if isinstance(solved, StageResult):
+        return solved
+    solution, cost = solved
     solve_s = time.perf_counter() - tic
     status = _STATUS[solution.status]
     timing = {"build_s": build_s, "solve_s": solve_s, "goal": stage.goal.value}
@@ -312,6 +293,41 @@ def _solve(
         **prices,
         **timing,
     )
+
+
+def _stage_flow(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "_Starts"):
+    """The stage's flow and the arc costs it is optimal for (a StageResult: out of order).
+
+    ``lower`` and ``upper`` may be changed (TRACK's face).
+    """
+    network = prepared.network
+    if stage.total_deviation_kwh is not None and network.band_under_arcs.size:
+        if prepared.costs_by_paths:
+            solved = _cost_after_track(prepared, stage, lower, upper, cost)
+            if solved is not None:
+                return solved
+        # after the TRACK stage: the flows of least total deviation are its optimal face,
+        # every arc whose reduced cost is not 0 at its bound (complementary slackness)
+        if prepared.track_face is None:
+            return StageResult(
+                SolveStatus.ERROR,
+                None,
+                None,
+                goal=stage.goal.value,
+                message="flow: a deviation bound without a TRACK stage before it",
+            )
+        at_lower, at_upper = prepared.track_face
+        upper[at_lower] = lower[at_lower]
+        lower[at_upper] = upper[at_upper]
+    if stage.goal is StageGoal.FAIR:
+        return _fair(prepared, lower, upper), cost
+    solution = _by_paths(prepared, stage.goal, lower, upper, cost)
+    if solution is None:
+        solution = _by_simplex(prepared, stage, lower, upper, cost, starts)
+    if stage.goal is StageGoal.TRACK and solution.status == "optimal":
+        reduced = solution.reduced_cost(network.tail, network.head, cost)
+        prepared.track_face = (reduced > COST_RTOL, reduced < -COST_RTOL)
+    return solution, cost
 
 
 def _by_paths(prepared: _Prepared, goal: StageGoal, lower, upper, cost) -> FlowSolution | None:
@@ -375,16 +391,47 @@ def _costs_by_paths(network: ChargingNetwork, n_slots: int) -> bool:
     """Whether the cost stage goes by augmenting paths.
 
     Its costs must be exit-priced (one price per slot for every session), and
-    the network must follow no target bands: after TRACK the cost stage
-    solves on TRACK's face, whose flows fixed inside the network paths do not
-    take (10,000 sessions, one dispatch: 44 s with TRACK by paths and the
-    cost stage from a cold simplex).
+    target bands, if any, must lie on exits (arcs into the sink: bands at the
+    top binding limit of their slots, a dispatch at the root): then the cost
+    stage after TRACK is one exit-priced flow too (:func:`_cost_after_track`).
+    Bands inside the network would leave the cost stage on TRACK's face,
+    whose flows fixed inside the network paths do not take (10,000 sessions,
+    one dispatch: 44 s with TRACK by paths and the cost stage from a cold
+    simplex), so they keep every stage on the simplex.
     """
-    if network.band_under_arcs.size:
+    bands = np.concatenate([network.band_under_arcs, network.band_over_arcs])
+    if (network.head[bands] != SINK).any():
         return False
     cost = network.economic_cost
     free = (network.head != SINK) & (network.tail != SINK)  # not an exit, not the return arc
     return is_exit_priced(network.tail, network.head, cost, _offsets(network, cost, n_slots), free)
+
+
+def _cost_after_track(prepared: _Prepared, stage: Stage, lower, upper, cost):
+    """The cost stage after TRACK by paths, the bands on exits: (solution, its costs) or None.
+
+    Least deviation first, then least cost, as one exit-priced flow whose band
+    exits also cost ``weight`` per kWh of deviation (``-weight`` below a band,
+    ``+weight`` above it). Exactly lexicographic once ``weight`` exceeds the
+    spread of the exit prices: a residual cycle of an exit-priced network
+    leaves by one exit and comes back by another, so moving ``x`` kWh changes
+    the cost by at most ``spread * x`` and the deviation, if at all, by at
+    least ``x``. None when the flow's deviation is above the stage's bound
+    all the same (then the stage runs on TRACK's face).
+    """
+    network, problem = prepared.network, prepared.problem
+    spread = 2.0 * float(np.max(np.abs(cost), initial=0.0))  # exit prices lie within +-max
+    weight = 2.0 * spread + 1.0
+    weighted = cost.copy()
+    weighted[network.band_under_arcs] -= weight
+    weighted[network.band_over_arcs] += weight
+    solution = _by_paths(prepared, StageGoal.ECONOMIC, lower, upper, weighted)
+    if solution is None or solution.status != "optimal":
+        return None
+    deviation = _deviation_kwh(problem, _power(prepared, solution.flow))
+    if deviation > stage.total_deviation_kwh:
+        return None
+    return solution, weighted
 
 
 def _by_simplex(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "_Starts"):
