@@ -143,3 +143,24 @@ def test_session_without_need_takes_what_it_can_including_partial_slots():
     assert problem.presence[row, problem.arrival_slot[row]] < 1.0  # arrives inside a slot
     own_kwh = (problem.power_max_kw[row] * problem.slot_energy_h[row]).sum()
     assert problem.energy_kwh[row] == pytest.approx(own_kwh, rel=1e-12)
+
+
+def test_replacing_only_the_target_bands_equals_a_rebuild_and_checks_them():
+    from fera_flex.scenarios import random_problem
+
+    problem = random_problem(12, n_slots=16, seed=4)
+    low = np.full((problem.n_nodes, 16), -np.inf)
+    high = np.full((problem.n_nodes, 16), np.inf)
+    low[0, 3:6], high[0, 3:6] = 5.0, 9.0
+    fast = problem.replace(node_target_min_kw=low, node_target_max_kw=high)
+    arguments = problem._arguments()
+    arguments.update(node_target_min_kw=low, node_target_max_kw=high)
+    assert fast == ChargingProblem.from_arrays(**arguments)
+    assert fast.metadata == problem.metadata
+    low[0, 3] = 100.0  # the caller's array is copied
+    assert fast.node_target_min_kw[0, 3] == 5.0
+    assert fast.node_capacity_kw is problem.node_capacity_kw  # read-only arrays are shared
+    with pytest.raises(InputError, match=r"node_target_max_kw\[0, 3\]"):
+        problem.replace(node_target_min_kw=low, node_target_max_kw=high)
+    with pytest.raises(InputError, match="node_target_min_kw"):
+        problem.replace(node_target_min_kw=np.zeros((problem.n_nodes, 5)))

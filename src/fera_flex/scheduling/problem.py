@@ -134,6 +134,26 @@ _SESSION_ARRAYS = (
 """The :meth:`ChargingProblem.from_arrays` arrays with a row per session (signals when 2-D)."""
 
 
+_TARGET_FIELDS = frozenset({"node_target_min_kw", "node_target_max_kw"})
+
+
+def _target_bands(where: str, low: Any, high: Any, m: int, n_slots: int):
+    """Node target bands as (m, T) arrays, checked: ``low <= high`` (either may be infinite)."""
+    target_min, target_max = (
+        per_slot_row(where, name, value, m, n_slots, allow_inf=True)
+        for name, value in (("node_target_min_kw", low), ("node_target_max_kw", high))
+    )
+    if (target_min > target_max).any():
+        index = tuple(int(i) for i in np.argwhere(target_min > target_max)[0])
+        raise InputError(
+            where,
+            f"node_target_max_kw{list(index)}",
+            float(target_max[index]),
+            f"is below node_target_min_kw{list(index)} = {float(target_min[index])}",
+        )
+    return target_min, target_max
+
+
 def _restore(state: dict[str, Any]) -> "ChargingProblem":
     """Rebuild a problem from its attributes (the pickle path: no re-validation)."""
     problem = ChargingProblem.__new__(ChargingProblem)
@@ -341,21 +361,9 @@ class ChargingProblem:
             raise InputError(_WHERE, "evse_uids", len(uids), f"must give {n} values")
         evse_ids, evse_of, evse_rating = evse_groups(uids, evse_power_max_kw, power_max, node_of)
         energy_min, energy_max = energy_range(energy_kwh, energy_min_kwh, energy_max_kwh, n)
-        target_min, target_max = (
-            per_slot_row(_WHERE, name, value, m, n_slots, allow_inf=True)
-            for name, value in (
-                ("node_target_min_kw", node_target_min_kw),
-                ("node_target_max_kw", node_target_max_kw),
-            )
+        target_min, target_max = _target_bands(
+            _WHERE, node_target_min_kw, node_target_max_kw, m, n_slots
         )
-        if (target_min > target_max).any():
-            index = tuple(int(i) for i in np.argwhere(target_min > target_max)[0])
-            raise InputError(
-                _WHERE,
-                f"node_target_max_kw{list(index)}",
-                float(target_max[index]),
-                f"is below node_target_min_kw{list(index)} = {float(target_min[index])}",
-            )
         price = per_slot_vector(_WHERE, "price_eur_per_kwh", price_eur_per_kwh, n, n_slots)
         values = {
             "grid": grid,
@@ -602,6 +610,11 @@ class ChargingProblem:
         InputError
             For an unknown field or an invalid value.
         """
+        if fields and set(fields) <= _TARGET_FIELDS:  # a dispatch to follow: nothing else new
+            return self._with_targets(
+                fields.get("node_target_min_kw", self.node_target_min_kw),
+                fields.get("node_target_max_kw", self.node_target_max_kw),
+            )
         arguments = self._arguments()
         known = set(arguments) | {"energy_kwh", "power_curves"}
         unknown = sorted(set(fields) - known)
@@ -617,6 +630,21 @@ class ChargingProblem:
             del arguments["power_curve_lines"]
         arguments.update(fields)
         return self._rebuilt(arguments)
+
+    def _with_targets(self, low: Any, high: Any) -> "ChargingProblem":
+        """A copy with new node target bands, which alone are validated.
+
+        Every other array is shared (all are read-only); values derived from
+        the arrays are computed anew.
+        """
+        where = "ChargingProblem.replace"
+        low, high = _target_bands(where, low, high, self.n_nodes, self.n_slots)
+        problem = ChargingProblem.__new__(ChargingProblem)
+        for name in _SLOTS:
+            object.__setattr__(problem, name, getattr(self, name))
+        object.__setattr__(problem, "node_target_min_kw", _frozen(low))
+        object.__setattr__(problem, "node_target_max_kw", _frozen(high))
+        return problem
 
     def select(self, sessions: Any) -> "ChargingProblem":
         """The problem with only some sessions (same grid, nodes and limits).

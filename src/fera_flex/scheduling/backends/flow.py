@@ -123,6 +123,9 @@ class _Prepared:
     costs_by_paths: bool = False
     residual_graph: ResidualGraph | None = None
     track_face: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
+    # TRACK by paths with the bands on exits: (lower, upper, flow, its costs), the flow of
+    # least deviation and then least cost that the cost stage after it takes as it is
+    after_track: tuple | None = None
 
 
 class FlowBackend:
@@ -301,11 +304,20 @@ def _stage_flow(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "
     ``lower`` and ``upper`` may be changed (TRACK's face).
     """
     network = prepared.network
-    if stage.total_deviation_kwh is not None and network.band_under_arcs.size:
-        if prepared.costs_by_paths:
-            solved = _cost_after_track(prepared, stage, lower, upper, cost)
-            if solved is not None:
-                return solved
+    bands = network.band_under_arcs.size > 0
+    if stage.goal is StageGoal.TRACK and bands and prepared.costs_by_paths:
+        solved = _least_deviation_then_cost(prepared, lower, upper)
+        if solved is not None:
+            prepared.after_track = (lower, upper, *solved)
+            return solved
+    if stage.total_deviation_kwh is not None and bands:
+        kept = prepared.after_track
+        if kept is not None and np.array_equal(kept[0], lower) and np.array_equal(kept[1], upper):
+            flow, weighted = kept[2], kept[3]
+            if _deviation_kwh(prepared.problem, _power(prepared, flow.flow)) <= (
+                stage.total_deviation_kwh
+            ):
+                return flow, weighted
         # after the TRACK stage: the flows of least total deviation are its optimal face,
         # every arc whose reduced cost is not 0 at its bound (complementary slackness)
         if prepared.track_face is None:
@@ -314,7 +326,7 @@ def _stage_flow(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "
                 None,
                 None,
                 goal=stage.goal.value,
-                message="flow: a deviation bound without a TRACK stage before it",
+                message="flow: a deviation bound without a TRACK stage before it on the face",
             )
         at_lower, at_upper = prepared.track_face
         upper[at_lower] = lower[at_lower]
@@ -407,31 +419,29 @@ def _costs_by_paths(network: ChargingNetwork, n_slots: int) -> bool:
     return is_exit_priced(network.tail, network.head, cost, _offsets(network, cost, n_slots), free)
 
 
-def _cost_after_track(prepared: _Prepared, stage: Stage, lower, upper, cost):
-    """The cost stage after TRACK by paths, the bands on exits: (solution, its costs) or None.
+def _least_deviation_then_cost(prepared: _Prepared, lower, upper):
+    """TRACK and the cost stage after it as one flow, the bands on exits: (flow, costs) or None.
 
-    Least deviation first, then least cost, as one exit-priced flow whose band
-    exits also cost ``weight`` per kWh of deviation (``-weight`` below a band,
-    ``+weight`` above it). Exactly lexicographic once ``weight`` exceeds the
-    spread of the exit prices: a residual cycle of an exit-priced network
-    leaves by one exit and comes back by another, so moving ``x`` kWh changes
-    the cost by at most ``spread * x`` and the deviation, if at all, by at
-    least ``x``. None when the flow's deviation is above the stage's bound
-    all the same (then the stage runs on TRACK's face).
+    Least deviation first, then least cost, as one exit-priced flow with the
+    cost stage's arc costs plus ``weight`` per kWh of deviation on the band
+    exits (``-weight`` below a band, ``+weight`` above it). Exactly
+    lexicographic once ``weight`` exceeds the spread of the exit prices: a
+    residual cycle of an exit-priced network leaves by one exit and comes
+    back by another, so moving ``x`` kWh changes the cost by at most
+    ``spread * x`` and the deviation, if at all, by at least ``x``. The
+    TRACK stage reports this flow (of least deviation) and the cost stage
+    after it takes it as it is. None when it cannot be solved by paths.
     """
     network, problem = prepared.network, prepared.problem
+    _, _, cost, _ = network.stage_arrays(problem, Stage(StageGoal.ECONOMIC))
     spread = 2.0 * float(np.max(np.abs(cost), initial=0.0))  # exit prices lie within +-max
     weight = 2.0 * spread + 1.0
-    weighted = cost.copy()
-    weighted[network.band_under_arcs] -= weight
-    weighted[network.band_over_arcs] += weight
-    solution = _by_paths(prepared, StageGoal.ECONOMIC, lower, upper, weighted)
+    cost[network.band_under_arcs] -= weight
+    cost[network.band_over_arcs] += weight
+    solution = _by_paths(prepared, StageGoal.ECONOMIC, lower, upper, cost)
     if solution is None or solution.status != "optimal":
         return None
-    deviation = _deviation_kwh(problem, _power(prepared, solution.flow))
-    if deviation > stage.total_deviation_kwh:
-        return None
-    return solution, weighted
+    return solution, cost
 
 
 def _by_simplex(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "_Starts"):
