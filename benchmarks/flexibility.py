@@ -209,6 +209,8 @@ def main():
     small = random_problem(30, T, seed=1)
     aggregate(small, 0).b(np.arange(4))
     disaggregate(small, {0: aggregate(small, 0).optimise(np.linspace(0.4, 0.1, T))}, method="flow")
+    # the offers' membership checks run the network simplex: compiled here, not in a timed row
+    flexibility_offers(small, ff.schedule(small), shape="box", window=(32, 40))
     load = os.getloadavg()[0]
     print(f"exact aggregate flexibility, T={T}, median of {repeats}; load average {load:.2f}")
     header = (

@@ -30,16 +30,19 @@ Two exact algorithms, chosen per stage:
   MAX_ENERGY and fair-shortfall stage (a value per kWh of need, no slot
   costs), the cost stage of a network whose sessions pay one price per kWh
   in each slot (one price signal, CHEAP or GREEN alike for all, one cost
-  segment per slot), unless the network follows target bands: the cost
-  stage on TRACK's optimal face has flows fixed inside the network, which
-  paths do not take, so TRACK and cost run on the network simplex, the
-  cost stage from TRACK's basis (10,000 sessions, one dispatch: 44 s with
-  TRACK by paths and a cold cost stage). A path's
-  cost is then the price of the slot it leaves by, so successive shortest
-  paths reduce to a max flow per distinct price, exits opened cheapest
-  first (Dinic's method in numba). Measured at 10,000 congested sessions
-  (``benchmarks/flow.py``): the three stages take about 0.6 s, against
-  about 12 s by the network simplex.
+  segment per slot). A path's cost is then the price of the slot it leaves
+  by, so successive shortest paths reduce to a max flow per distinct
+  price, exits opened cheapest first (Dinic's method in numba). Measured at
+  10,000 congested sessions (``benchmarks/flow.py``): the three stages take
+  about 0.5 s, against about 12 s by the network simplex. A network that
+  follows target bands on exits (a dispatch at its top binding limit, the
+  root) solves TRACK and the cost stage after it as one such flow, the
+  deviation weighted above every cost difference
+  (:func:`_least_deviation_then_cost`; one dispatch of 10,000 sessions:
+  about 0.7 s). Bands inside the network keep TRACK and cost on the network
+  simplex, the cost stage on TRACK's optimal face from TRACK's basis (that
+  face fixes flows inside the network, which paths do not take: 44 s with
+  TRACK by paths and a cold cost stage).
 - otherwise the **primal network simplex** with block pricing
   (:mod:`fera_flex.network`), chosen over the alternatives the issue names:
   general successive shortest paths needs a shortest-path search over the
