@@ -98,9 +98,16 @@ def verify_plan(
     return verify_power(problem, plan.charge_kw, plan.discharge_kw, tolerance)
 
 
-def _collect(
-    kind: str, names, mask: NDArray, value: NDArray, limit: NDArray, phase: int = -1
-) -> list[Violation]:
+def _collect(kind: str, names, mask: NDArray, value, limit: NDArray, phase: int = -1):
+    """The violations where ``mask`` holds.
+
+    ``value`` is an array, or a callable that makes it only when something is
+    found (the usual plan breaks nothing).
+    """
+    if not mask.any():
+        return []
+    if callable(value):
+        value = value()
     found = []
     for index in np.argwhere(mask):
         row, slot = (int(index[0]), int(index[1])) if index.size == 2 else (int(index[0]), -1)
@@ -153,9 +160,11 @@ def verify_power(
         """``value > limit + tolerance`` elementwise, through the scratch array."""
         return np.subtract(value, limit, out=work) > tolerance
 
-    found += _collect("negative", sessions, (p < 0) | (d < 0), np.minimum(p, d), zeros)
+    found += _collect("negative", sessions, (p < 0) | (d < 0), lambda: np.minimum(p, d), zeros)
     outside = problem.presence == 0
-    found += _collect("outside_window", sessions, outside & ((p != 0) | (d != 0)), p + d, zeros)
+    found += _collect(
+        "outside_window", sessions, outside & ((p != 0) | (d != 0)), lambda: p + d, zeros
+    )
     p_max = problem.power_max_kw
     found += _collect("power_max", sessions, above(p, p_max), p, p_max)
     found += _collect(
