@@ -349,24 +349,28 @@ def test_flow_follows_target_bands_like_highs(seed, scale, overload):
         assert _deviation_kwh(flow_plan) < 1e-7  # a member of the set is followed exactly
 
 
-def test_a_dispatch_at_the_root_of_one_price_runs_every_stage_by_paths():
-    """Bands on exits: TRACK, then deviation-weighted cost, each one exit-priced flow."""
+def assert_follows_like_highs(problem, method: str) -> None:
+    """A cold flow plan of TRACK then cost, by ``method``, at the LP's optimum."""
     from fera_flex.scheduling.backends.flow import BACKEND
 
-    problem = _dispatched(0, 1.4)
-    assert np.all(problem.profile_type == problem.profile_type[0])  # one price per slot
     BACKEND.clear_warm_starts()
     plan = schedule(problem, method="flow")
     assert plan.stages[-2:] == ("track", "economic")
-    assert plan.message.startswith("augmenting paths: optimal")
+    assert plan.message.startswith(f"{method}: optimal")
     highs_plan = schedule(problem, method="highs")
     assert _deviation_kwh(plan) == pytest.approx(_deviation_kwh(highs_plan), rel=2e-7, abs=1e-5)
     assert_same(problem, plan, highs_plan)
 
 
+def test_a_dispatch_at_the_root_of_one_price_runs_every_stage_by_paths():
+    """Bands on exits: TRACK, then deviation-weighted cost, each one exit-priced flow."""
+    problem = _dispatched(0, 1.4)
+    assert np.all(problem.profile_type == problem.profile_type[0])  # one price per slot
+    assert_follows_like_highs(problem, "augmenting paths")
+
+
 def test_a_dispatch_inside_the_network_runs_track_and_cost_on_the_simplex():
     """TRACK's face fixes flows inside the network, so the cost stage needs TRACK's basis."""
-    from fera_flex.scheduling.backends.flow import BACKEND
     from fera_flex.scheduling.charging_network import SINK, ChargingNetwork
 
     problem = random_problem(25, 24, seed=0, overload=2.0)
@@ -377,13 +381,7 @@ def test_a_dispatch_inside_the_network_runs_track_and_cost_on_the_simplex():
     problem = problem.replace(node_target_min_kw=low, node_target_max_kw=high)
     network = ChargingNetwork.of(problem, ObjectiveOptions())
     assert (network.head[network.band_under_arcs] != SINK).any()  # a band below a limit
-    BACKEND.clear_warm_starts()
-    plan = schedule(problem, method="flow")
-    assert plan.stages[-2:] == ("track", "economic")
-    assert plan.message.startswith("network simplex: optimal")
-    highs_plan = schedule(problem, method="highs")
-    assert _deviation_kwh(plan) == pytest.approx(_deviation_kwh(highs_plan), rel=2e-7, abs=1e-5)
-    assert_same(problem, plan, highs_plan)
+    assert_follows_like_highs(problem, "network simplex")
 
 
 def test_auto_takes_flow_to_follow_a_dispatch():
