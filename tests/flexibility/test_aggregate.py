@@ -313,3 +313,33 @@ def test_contains_accepts_the_sets_own_optimum_on_a_large_fleet():
     shifted = profile.copy()
     shifted[3] += 1.0  # one kW more in one slot, none less elsewhere: too much energy
     assert not flexibility.contains(shifted, tol_kw=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_within_by_paths_agrees_with_an_lp(seed):
+    """The split-exit flow answers every membership question as HiGHS's LP of the set does
+    (the network simplex, the fallback for close calls, said no to some true members)."""
+    problem = random_problem(40, 12, seed=seed, overload=1.5)
+    rng = np.random.default_rng(seed)
+    problem = problem.replace(
+        energy_min_kwh=problem.energy_min_kwh * rng.uniform(0.3, 1.0, problem.n_sessions),
+        energy_max_kwh=problem.energy_max_kwh,
+    )
+    oracle = _oracles.FlowOracle(problem)
+    lp = _oracles.LPOracle(problem)
+    everything = np.full(problem.n_slots, -np.inf), np.full(problem.n_slots, np.inf)
+    try:
+        oracle.optimise(np.zeros(problem.n_slots))
+    except EmptyFlexibilityError:  # needs that cannot all be met: nothing is within
+        assert not oracle.within(*everything)
+        return
+    answers = []
+    for _ in range(10):
+        centre = oracle.optimise(rng.normal(0.2, 0.3, problem.n_slots)) * rng.uniform(0.8, 1.25)
+        width = rng.uniform(0.0, 0.2, problem.n_slots) * centre.max()
+        lower, upper = centre - width, centre + width
+        lower[rng.random(problem.n_slots) < 0.3] = -np.inf
+        assert oracle._within_by_paths(np.maximum(lower, 0.0), upper) is not None  # by paths
+        answers.append(oracle.within(lower, upper))
+        assert answers[-1] == lp.within(lower, upper), (lower, upper)
+    assert any(answers) and not all(answers)  # both kinds of answer were asked for
