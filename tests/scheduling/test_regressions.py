@@ -141,3 +141,19 @@ def test_no_solver_dust_in_plans():
     plan = schedule(random_problem(300, seed=1, profile_mix=True))
     power = np.concatenate([plan.charge_kw.ravel(), plan.discharge_kw.ravel()])
     assert not ((power > 0) & (power < 1e-6)).any()
+
+
+def test_unmet_causes_are_worked_out_on_first_use_and_travel():
+    from fera_flex.scheduling.causes import UnmetCauses, unmet_causes
+
+    plan = schedule(random_problem(20, seed=1, overload=1.5))
+    assert isinstance(plan.unmet_causes, UnmetCauses)
+    assert plan.status is PlanStatus.PARTIAL
+    eager = unmet_causes(plan)
+    assert eager and dict(plan.unmet_causes) == eager
+    assert set(plan.unmet_causes) == {
+        plan.session_ids[i]
+        for i in np.flatnonzero(plan.unmet_kwh > 1e-6 * np.maximum(1.0, plan.problem.energy_kwh))
+    }
+    travelled = pickle.loads(pickle.dumps(plan))
+    assert dict(travelled.unmet_causes) == eager

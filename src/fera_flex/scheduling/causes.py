@@ -21,12 +21,14 @@ Examples
 True
 """
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.scheduling.verify import phase_currents_a
 
-__all__ = ["unmet_causes"]
+__all__ = ["UnmetCauses", "short_sessions", "unmet_causes"]
 
 _UNMET_RTOL = 1e-6
 _TIGHT_RTOL = 1e-4
@@ -51,11 +53,55 @@ def _phase_tight(problem, net_kw: NDArray) -> NDArray[np.bool_]:
     return tight
 
 
+def short_sessions(plan) -> NDArray[np.int64]:
+    """The sessions whose delivered energy falls short of their need (by over 1e-6 relative)."""
+    need = plan.problem.energy_min_kwh
+    return np.flatnonzero(plan.unmet_kwh > _UNMET_RTOL * np.maximum(1.0, need))
+
+
+class UnmetCauses(Mapping):
+    """A plan's :func:`unmet_causes`, worked out on first use.
+
+    ``schedule()`` gives every plan one: the texts of a large fleet take time
+    that most callers (aggregators, benchmarks) never use (about 0.2 s for the
+    31,000 short sessions of 100,000 in ``benchmarks/flow.py``).
+
+    Examples
+    --------
+    >>> from fera_flex.scenarios import random_problem
+    >>> from fera_flex.scheduling.schedule import schedule
+    >>> plan = schedule(random_problem(20, seed=1, overload=1.5))
+    >>> isinstance(plan.unmet_causes, UnmetCauses), len(plan.unmet_causes) > 0
+    (True, True)
+    """
+
+    def __init__(self, plan) -> None:
+        self._plan = plan
+        self._causes: dict[str, str] | None = None
+
+    def _worked_out(self) -> dict[str, str]:
+        if self._causes is None:
+            self._causes, self._plan = unmet_causes(self._plan), None
+        return self._causes
+
+    def __getitem__(self, session_id: str) -> str:
+        return self._worked_out()[session_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._worked_out())
+
+    def __len__(self) -> int:
+        return len(self._worked_out())
+
+    def __repr__(self) -> str:
+        return f"UnmetCauses({self._worked_out()!r})"
+
+
 def unmet_causes(plan) -> dict[str, str]:
     """Session id -> the limits that keep its need from being met (see the module doc)."""
     problem = plan.problem
     need = problem.energy_min_kwh
-    short = np.flatnonzero(plan.unmet_kwh > _UNMET_RTOL * np.maximum(1.0, need))
+    short = short_sessions(plan)
     if short.size == 0:
         return {}
     deliverable = problem.max_deliverable_kwh()

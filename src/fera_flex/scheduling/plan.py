@@ -66,10 +66,12 @@ class ChargingPlan:
         What one more kWh would cost each session at the optimum [EUR/kWh]
         (the dual of its energy row; where the backend has duals).
     unmet_causes : mapping
-        For each session with unmet need: which limit caused it.
+        For each session with unmet need: which limit caused it (from
+        ``schedule()`` worked out on first use, see
+        :class:`~fera_flex.scheduling.causes.UnmetCauses`).
     timings_s : mapping
         ``build``, ``solve`` (summed over the stages), ``safety``, ``verify``, ``causes``
-        and ``total`` times [s].
+        (finding the short sessions; their texts come on first use) and ``total`` times [s].
     message : str
         Solver messages.
     backend_reason : str

@@ -46,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.scheduling.causes import unmet_causes
+from fera_flex.scheduling.causes import UnmetCauses, short_sessions
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import ChargingPlan, PlanStatus
 from fera_flex.scheduling.problem import ChargingProblem, surely_short
@@ -160,15 +160,14 @@ def schedule(
         stages=tuple(solved),
     )
     tic = time.perf_counter()
-    causes = unmet_causes(plan)
     if status in (PlanStatus.OPTIMAL, PlanStatus.PARTIAL):  # as delivered, whatever the path
-        status = PlanStatus.PARTIAL if causes else PlanStatus.OPTIMAL
-    timings["causes"] = time.perf_counter() - tic
+        status = PlanStatus.PARTIAL if short_sessions(plan).size else PlanStatus.OPTIMAL
+    timings["causes"] = time.perf_counter() - tic  # the texts are worked out on first use
     timings["total"] = time.perf_counter() - started
     return replace(
         plan,
         status=status,
-        unmet_causes=MappingProxyType(causes),
+        unmet_causes=UnmetCauses(plan),
         timings_s=MappingProxyType(timings),
     )
 
