@@ -204,6 +204,8 @@ class ChargingNetwork:
         def first_binding(start_node, slot):
             """Nearest node at or above ``start_node`` binding at ``slot`` (-1: none)."""
             found = np.full(start_node.shape, -1, dtype=np.int64)
+            if not node_binds.any():  # no limit binds (the greedy path): no pass per level
+                return found
             for level in range(ancestors.shape[1]):
                 candidate = ancestors[start_node, level]
                 hit = (found < 0) & (candidate >= 0)
@@ -216,9 +218,11 @@ class ChargingNetwork:
         evse_e, evse_t = np.nonzero(evse_binds)
         pair_i, pair_t = segments.session, segments.slot
         leaf = problem.node_of_session
-        pair_evse = np.where(shared[pair_i], problem.evse_of_session[pair_i], -1)
-        via_evse = pair_evse >= 0
-        via_evse[via_evse] = evse_binds[pair_evse[via_evse], pair_t[via_evse]]
+        via_evse = np.zeros(pair_i.shape, dtype=bool)
+        if evse_binds.any():
+            pair_evse = np.where(shared[pair_i], problem.evse_of_session[pair_i], -1)
+            via_evse = pair_evse >= 0
+            via_evse[via_evse] = evse_binds[pair_evse[via_evse], pair_t[via_evse]]
         pair_node = first_binding(leaf[pair_i], pair_t)
         coupled = via_evse | (pair_node >= 0)
         in_network = np.zeros(problem.n_sessions, dtype=bool)
@@ -261,9 +265,10 @@ class ChargingNetwork:
         hours = problem.slot_energy_h[pair_i[seg_pair], pair_t[seg_pair]]
         target = node_or_sink(pair_node[seg_pair], pair_t[seg_pair])
         evse_first = via_evse[seg_pair]
-        target[evse_first] = evse_node[
-            pair_evse[seg_pair][evse_first], pair_t[seg_pair][evse_first]
-        ]
+        if evse_first.any():
+            target[evse_first] = evse_node[
+                pair_evse[seg_pair][evse_first], pair_t[seg_pair][evse_first]
+            ]
         pair_arcs = arcs(session_node[pair_i[seg_pair]], target, seg_kw * hours, seg_cost)
         evse_up = first_binding(_evse_nodes(problem)[evse_e], evse_t)
         arcs(
