@@ -136,17 +136,8 @@ class FlowOracle:
         upper = self._upper if upper is None else upper
         network = self._network
         if lower is self._lower and upper is self._upper:
-            solution = exit_priced_flow(
-                network.tail,
-                network.head,
-                lower,
-                upper,
-                cost,
-                np.zeros(network.n_nodes),
-                SOURCE,
-                SINK,
-                implied_lower=self._implied_lower,
-                graph=self._graph,
+            solution = self._by_paths(
+                network.tail, network.head, lower, upper, cost, self._implied_lower, self._graph
             )
             if solution is not None:
                 return solution
@@ -157,6 +148,13 @@ class FlowOracle:
         if solution.status == "optimal":  # the next question starts from this basis
             self._last = solution
         return solution
+
+    def _by_paths(self, tail, head, lower, upper, cost, implied, graph):
+        """An exit-priced flow from the source to the sink (None: not one)."""
+        offset = np.zeros(self._network.n_nodes)
+        return exit_priced_flow(
+            tail, head, lower, upper, cost, offset, SOURCE, SINK, implied_lower=implied, graph=graph
+        )
 
     def _checked(self, solution):
         if solution.status == "infeasible":
@@ -209,18 +207,7 @@ class FlowOracle:
         upper[self._root_arcs] = high - low
         cost = np.zeros(tail.size)
         cost[first_parts] = -1.0
-        solution = exit_priced_flow(
-            tail,
-            head,
-            lower,
-            upper,
-            cost,
-            np.zeros(network.n_nodes),
-            SOURCE,
-            SINK,
-            implied_lower=implied,
-            graph=graph,
-        )
+        solution = self._by_paths(tail, head, lower, upper, cost, implied, graph)
         if solution is None:
             return None
         if solution.status != "optimal":  # short by more than the paths' tolerance
