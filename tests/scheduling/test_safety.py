@@ -13,23 +13,25 @@ from fera_flex.scenarios import random_problem
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.safety import make_safe
 from tests.scheduling import independent
-from tests.scheduling.test_hostile import QUARTER
+from tests.scheduling.test_hostile import one_node
+
+
+def sessions(n: int, **changes) -> ChargingProblem:
+    """``n`` sessions over the whole 2 h grid of ``test_hostile.one_node``."""
+    return one_node(
+        arrival_slot=[0] * n, departure_slot=[8] * n, node_of_session=[0] * n, **changes
+    )
 
 
 def on_one_node(capacity_kw, power_kw, p_min_kw, evse_uids=None) -> ChargingProblem:
-    """Sessions over the whole 2 h grid on one node of ``capacity_kw``."""
+    """Sessions with room for any energy on one node of ``capacity_kw``."""
     n = len(power_kw)
-    return ChargingProblem.from_arrays(
-        grid=QUARTER,
-        arrival_slot=[0] * n,
-        departure_slot=[8] * n,
+    return sessions(
+        n,
         energy_kwh=[1e7] * n,
         power_max_kw=power_kw,
         power_min_kw=p_min_kw,
-        node_of_session=[0] * n,
-        node_parent=[-1],
         node_capacity_kw=capacity_kw,
-        price_eur_per_kwh=np.full(8, 0.3),
         evse_uids=evse_uids,
     )
 
@@ -104,17 +106,8 @@ def test_a_power_a_rounding_below_its_rate_is_raised_to_it(p_min_kw):
 
 def test_a_rounding_above_the_maximum_comes_out_of_the_last_slot_only():
     # 3 kWh over 8 quarter hours in slots of 1.5 kW: the sum lands on either side of 3.0
-    problem = ChargingProblem.from_arrays(
-        grid=QUARTER,
-        arrival_slot=[0] * 40,
-        departure_slot=[8] * 40,
-        energy_kwh=np.linspace(1.0, 3.0, 40),
-        power_max_kw=11.0,
-        charge_efficiency=0.93,
-        node_of_session=[0] * 40,
-        node_parent=[-1],
-        node_capacity_kw=np.inf,
-        price_eur_per_kwh=np.full(8, 0.3),
+    problem = sessions(
+        40, energy_kwh=np.linspace(1.0, 3.0, 40), charge_efficiency=0.93, node_capacity_kw=np.inf
     )
     per_kw = problem.slot_energy_h * problem.charge_efficiency[:, None]
     charge = problem.energy_max_kwh[:, None] / per_kw.sum(axis=1, keepdims=True)
@@ -134,19 +127,14 @@ def test_a_rate_switched_off_by_an_energy_cut_stops_the_discharge_it_fed():
     """Found by hypothesis: a V2G session with no energy to gain charges 4.14 kW (its minimum
     rate) and discharges it all later; a rounding above its maximum (0 kWh) cut the charge
     below the rate, which switched it off after the battery check: the plan was FAILED."""
-    problem = ChargingProblem.from_arrays(
-        grid=QUARTER,
-        arrival_slot=[0],
-        departure_slot=[8],
+    problem = sessions(
+        1,
         energy_kwh=[0.0],
         power_max_kw=22.0,
         power_min_kw=[4.14],
         discharge_max_kw=[3.7],
         charge_efficiency=0.5,
-        node_of_session=[0],
-        node_parent=[-1],
         node_capacity_kw=np.inf,
-        price_eur_per_kwh=np.full(8, 0.3),
     )
     charge = np.zeros((1, 8))
     discharge = np.zeros((1, 8))

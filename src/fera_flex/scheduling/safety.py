@@ -121,28 +121,27 @@ def make_safe(
         charge = np.where(near, np.minimum(p_min, problem.power_max_kw), charge)
         charge = np.where(charge < p_min, 0.0, charge)
     for attempt in range(PASSES + 1):
-        charge, discharge = _within_limits(problem, charge, discharge)
+        _within_limits(problem, charge, discharge)
         short = _battery_short(problem, charge, discharge) & v2g if v2g.any() else v2g
         if not short.any():
             break
         if attempt < PASSES:
-            discharge = _fill_batteries(problem, charge, discharge, short)
+            _fill_batteries(problem, charge, discharge, short)
     while short.any():  # short after every pass: those sessions stop discharging (terminates:
         discharge[short] = 0.0  # a session without discharge
-        charge, discharge = _within_limits(problem, charge, discharge)  # is never short)
+        _within_limits(problem, charge, discharge)  # is never short)
         short = _battery_short(problem, charge, discharge) & v2g
     return charge, discharge
 
 
 def _within_limits(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
-    """Steps 2-4 and 6: EVSE ratings, rooms, energy maxima, power curves, minimum rates."""
-    charge = _within_evses(problem, charge)
-    charge, discharge = _within_rooms(problem, charge, discharge)
-    charge = _within_energy(problem, charge, discharge)
-    charge = _within_curves(problem, charge, discharge)
+    """Steps 2-4 and 6, in place: EVSE ratings, rooms, energy maxima, curves, minimum rates."""
+    _within_evses(problem, charge)
+    _within_rooms(problem, charge, discharge)
+    _within_energy(problem, charge, discharge)
+    _within_curves(problem, charge, discharge)
     if (problem.power_min_kw > 0).any():  # step 6, before the battery levels are checked
         np.putmask(charge, charge < problem.power_min_kw[:, None], 0.0)
-    return charge, discharge
 
 
 def _over(limit: NDArray, load: NDArray) -> NDArray[np.bool_]:
@@ -154,14 +153,11 @@ def _over(limit: NDArray, load: NDArray) -> NDArray[np.bool_]:
     return (load > limit * _SHAVE) & (load > 0)
 
 
-def _floors(problem: ChargingProblem, charge: NDArray) -> NDArray | None:
+def _floor(charge: NDArray, p_min: NDArray) -> NDArray[np.float64]:
     """Each charging power's floor: its minimum rate where it charges at or above it, else 0.
 
-    None when no session has a minimum rate (every floor is 0).
+    ``p_min`` broadcasts against ``charge`` (a column of rates for rows of power).
     """
-    if not (problem.power_min_kw > 0).any():
-        return None
-    p_min = problem.power_min_kw[:, None]
     return np.where(charge >= p_min, p_min, 0.0)
 
 
@@ -171,9 +167,9 @@ def _lower_into(
     load: NDArray,
     member: NDArray,
     group_load,
-    floor: NDArray | None = None,
+    p_min: NDArray | None = None,
     weight: NDArray | None = None,
-) -> bool:
+) -> None:
     """Lower ``power`` in place so that every group's load is within its limit.
 
     Parameters
@@ -186,9 +182,10 @@ def _lower_into(
         Each session's group, -1 for none.
     group_load : callable
         ``group_load(per_session (n, T)) -> (G, T)``, the group sums (weighted).
-    floor : ndarray, shape (n, T), optional
-        Power a session keeps while others can give (its minimum rate where it
-        charges at it): in an over-full group only the power above the floors
+    p_min : ndarray, shape (n,), optional
+        Each session's minimum rate, when some session has one. A session at
+        or above its rate keeps the rate (its floor, :func:`_floor`) while
+        others can give: in an over-full group only the power above the floors
         is scaled down, by one factor per group and slot, so no session is
         pushed below its minimum rate by others' excess. Where the floors
         alone exceed the limit, rated sessions are switched off there
@@ -196,15 +193,11 @@ def _lower_into(
         value stay (lowering them would break a minimum rate).
     weight : ndarray, shape (n,), optional
         Each session's share of its power in its group's load (phases).
-
-    Returns
-    -------
-    bool
-        Whether anything was lowered.
     """
     over = _over(limit, load)
     if not over.any():
-        return False
+        return
+    floor = None if p_min is None else _floor(power, p_min[:, None])
     cut = over.any(axis=1)
     rows = np.flatnonzero((member >= 0) & cut[np.maximum(member, 0)])
     group = member[rows]
@@ -215,14 +208,13 @@ def _lower_into(
     share = np.nan_to_num(share, nan=0.0)  # no power above the floors: nothing to scale
     if floor is None:
         power[rows] *= share[group]
-        return True
+        return
     lowest, before = floor[rows], power[rows]
     # never above the power before (floor + (p - floor) rounds to p plus an ulp at times)
     power[rows] = np.minimum(before, lowest + (before - lowest) * share[group])
     stuck = over & (base > limit)  # floors between the shaved and the exact limit may stay
     if stuck.any():
         _switch_off(power, floor, weight, rows, group, stuck, limit)
-    return True
 
 
 def _switch_off(power, floor, weight, rows, group, stuck, limit) -> None:
@@ -249,16 +241,24 @@ def _switch_off(power, floor, weight, rows, group, stuck, limit) -> None:
             kw.pop(k)
 
 
-def _within_evses(problem: ChargingProblem, charge: NDArray) -> NDArray:
-    shared = problem.evse_of_session >= 0
-    if not shared.any():
-        return charge
-    limit, load = problem.evse_power_max_kw, problem.evse_loads_kw(charge)
-    if not _over(limit, load).any():
-        return charge
-    floor = _floors(problem, charge)
-    _lower_into(charge, limit, load, problem.evse_of_session, problem.evse_loads_kw, floor)
-    return charge
+def _rates(problem: ChargingProblem) -> NDArray | None:
+    """The sessions' minimum rates [kW], (n,); None when no session has one."""
+    return problem.power_min_kw if (problem.power_min_kw > 0).any() else None
+
+
+def _within_evses(problem: ChargingProblem, charge: NDArray) -> None:
+    """Charging on each shared EVSE within its rating, in place (step 2)."""
+    if not (problem.evse_of_session >= 0).any():
+        return
+    load = problem.evse_loads_kw(charge)
+    _lower_into(
+        charge,
+        problem.evse_power_max_kw,
+        load,
+        problem.evse_of_session,
+        problem.evse_loads_kw,
+        _rates(problem),
+    )
 
 
 def _rooms(problem: ChargingProblem):
@@ -277,7 +277,7 @@ def _rooms(problem: ChargingProblem):
         yield phases[:, phase] / phases.sum(axis=1), up, down
 
 
-def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray):
+def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> None:
     """Lower power under each node into its room, root first (step 3), in place.
 
     Only the sessions under a node that is over its room are touched: power
@@ -288,7 +288,7 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
     depth = (ancestors >= 0).sum(axis=1) - 1
     leaf = problem.node_of_session
     discharging = bool(discharge.any())
-
+    p_min = _rates(problem)
     for weight, room_up, room_down in _rooms(problem):
         on = np.ones(leaf.shape, dtype=bool) if weight is None else weight > 0
         for level in range(int(depth.max()) + 1):
@@ -307,16 +307,13 @@ def _within_rooms(problem: ChargingProblem, charge: NDArray, discharge: NDArray)
                 return problem.node_loads_kw(weighted)[nodes]
 
             fed = load(discharge) if discharging else 0.0
-            limit, total = room_up[nodes] + fed, load(charge)
-            if _over(limit, total).any():
-                _lower_into(charge, limit, total, member, load, _floors(problem, charge), weight)
+            _lower_into(charge, room_up[nodes] + fed, load(charge), member, load, p_min, weight)
             if discharging:
                 _lower_into(discharge, load(charge) - room_down[nodes], fed, member, load)
-    return charge, discharge
 
 
-def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
-    """Cut energy above each session's maximum from its latest slots (step 4).
+def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> None:
+    """Cut energy above each session's maximum from its latest slots, in place (step 4).
 
     An excess a rounding makes (a solver's or a greedy fill's sum landing an
     ulp above the need: about half the sessions of a plan) comes out of the
@@ -329,14 +326,13 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     excess = problem.delivered_kwh(charge, discharge) - most
     over = np.flatnonzero(excess > 0)
     if over.size == 0:
-        return charge
+        return
     rest = _cut_rounding(problem, charge, discharge, over, excess[over])
     if rest.size:
         excess = problem.delivered_kwh(charge, discharge) - most
         rest = rest[excess[rest] > 0]
     if rest.size:
         charge[rest] = _cut_latest(problem, charge[rest], rest, excess[rest])
-    return charge
 
 
 _ROUNDING_PASSES = 4
@@ -351,8 +347,7 @@ def _cut_rounding(problem, charge, discharge, over, excess) -> NDArray[np.int64]
     its maximum after :data:`_ROUNDING_PASSES` ulp steps down.
     """
     rows = charge[over]
-    p_min = problem.power_min_kw[over, None]
-    floor = np.where(rows >= p_min, p_min, 0.0)
+    floor = _floor(rows, problem.power_min_kw[over, None])
     charging = rows > floor
     n_slots = problem.n_slots
     last = n_slots - 1 - np.argmax(charging[:, ::-1], axis=1)
@@ -371,9 +366,10 @@ def _cut_rounding(problem, charge, discharge, over, excess) -> NDArray[np.int64]
         cells, slots = cells[still], slots[still]
         if cells.size == 0:
             break
-        p_min_at = problem.power_min_kw[cells]
-        floor_at = np.where(charge[cells, slots] >= p_min_at, p_min_at, 0.0)
-        charge[cells, slots] = np.maximum(np.nextafter(charge[cells, slots], -np.inf), floor_at)
+        at = charge[cells, slots]
+        charge[cells, slots] = np.maximum(
+            np.nextafter(at, -np.inf), _floor(at, problem.power_min_kw[cells])
+        )
     # the cells nudged last may be within now: the caller checks the returned rows again
     return np.concatenate([over[~fits], cells])
 
@@ -387,8 +383,7 @@ def _cut_latest(problem, rows, over, excess) -> NDArray[np.float64]:
     per_kw = problem.slot_energy_h[over] * problem.charge_efficiency[over, None]
     # a little more than the excess, so the sum lands below the maximum after rounding
     wanted = excess * (1.0 + 1e-9) + 1e-12 * np.maximum(1.0, most[over])
-    p_min = problem.power_min_kw[over, None]
-    for floor in (np.where(rows >= p_min, p_min, 0.0), np.zeros_like(rows)):
+    for floor in (_floor(rows, problem.power_min_kw[over, None]), np.zeros_like(rows)):
         cuttable = np.maximum(rows - floor, 0.0) * per_kw
         later = np.cumsum(cuttable[:, ::-1], axis=1)[:, ::-1] - cuttable  # cuttable after a slot
         cut = np.clip(wanted[:, None] - later, 0.0, cuttable)
@@ -400,15 +395,15 @@ def _cut_latest(problem, rows, over, excess) -> NDArray[np.float64]:
     return rows
 
 
-def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
-    """Charging within each power curve at the levels it leads to, slot by slot (step 4b).
+def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> None:
+    """Charging within each power curve at the levels it leads to, slot by slot, in place (4b).
 
     A falling line is met at the end of the slot: ``p <= a + b * (level + p *
     h * eta - discharge)`` gives ``p <= (a + b * (level - discharge)) / (1 - b * h * eta)``.
     """
     rows = np.flatnonzero(np.isfinite(problem.curve_a_kw).any(axis=1))
     if rows.size == 0:
-        return charge
+        return
     a, b = problem.curve_a_kw[rows], problem.curve_b_per_h[rows]
     per_kw_in = problem.slot_energy_h[rows] * problem.charge_efficiency[rows, None]
     out = discharge[rows] * problem.slot_energy_h[rows] / problem.discharge_efficiency[rows, None]
@@ -423,7 +418,6 @@ def _within_curves(problem: ChargingProblem, charge: NDArray, discharge: NDArray
         over = charge[rows, t] > cap * _SHAVE
         charge[rows[over], t] = cap[over] * _SHAVE
         level += charge[rows, t] * per_kw_in[:, t] - out[:, t]
-    return charge
 
 
 def _battery_short(problem: ChargingProblem, charge: NDArray, discharge: NDArray) -> NDArray:
@@ -431,8 +425,8 @@ def _battery_short(problem: ChargingProblem, charge: NDArray, discharge: NDArray
     return (np.cumsum(problem.battery_gain_kwh(charge, discharge), axis=1) < 0).any(axis=1)
 
 
-def _fill_batteries(problem, charge, discharge, short) -> NDArray:
-    """Discharge less, latest first before each deficit, so the level stays >= 0 (step 5)."""
+def _fill_batteries(problem, charge, discharge, short) -> None:
+    """Discharge less, latest first before each deficit, so levels stay >= 0 (step 5), in place."""
     hours = problem.slot_energy_h
     for i in np.flatnonzero(short):
         per_kw_out = hours[i] / problem.discharge_efficiency[i]
@@ -450,4 +444,3 @@ def _fill_batteries(problem, charge, discharge, short) -> NDArray:
                     cut = min(deficit / per_kw_out[t], discharge[i, t])
                     discharge[i, t] -= cut
                     deficit -= cut * per_kw_out[t]
-    return discharge

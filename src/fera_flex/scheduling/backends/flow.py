@@ -314,13 +314,12 @@ def _stage_flow(prepared: _Prepared, stage: Stage, lower, upper, cost, starts: "
             prepared.after_track = (lower, upper, *solved)
             return solved
     if stage.total_deviation_kwh is not None and bands:
-        kept = prepared.after_track
-        if kept is not None and np.array_equal(kept[0], lower) and np.array_equal(kept[1], upper):
-            flow, weighted = kept[2], kept[3]
-            if _deviation_kwh(prepared.problem, _power(prepared, flow.flow)) <= (
-                stage.total_deviation_kwh
-            ):
-                return flow, weighted
+        if prepared.after_track is not None:
+            track_lower, track_upper, flow, weighted = prepared.after_track
+            if np.array_equal(track_lower, lower) and np.array_equal(track_upper, upper):
+                deviation = _deviation_kwh(prepared.problem, _power(prepared, flow.flow))
+                if deviation <= stage.total_deviation_kwh:
+                    return flow, weighted
         # after the TRACK stage: the flows of least total deviation are its optimal face,
         # every arc whose reduced cost is not 0 at its bound (complementary slackness)
         if prepared.track_face is None:
@@ -408,7 +407,7 @@ def _costs_by_paths(network: ChargingNetwork, n_slots: int) -> bool:
     Its costs must be exit-priced (one price per slot for every session), and
     target bands, if any, must lie on exits (arcs into the sink: bands at the
     top binding limit of their slots, a dispatch at the root): then the cost
-    stage after TRACK is one exit-priced flow too (:func:`_cost_after_track`).
+    stage after TRACK is one exit-priced flow too (:func:`_least_deviation_then_cost`).
     Bands inside the network would leave the cost stage on TRACK's face,
     whose flows fixed inside the network paths do not take (10,000 sessions,
     one dispatch: 44 s with TRACK by paths and the cost stage from a cold
