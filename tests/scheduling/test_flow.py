@@ -386,3 +386,28 @@ def test_a_dispatch_inside_the_network_runs_track_and_cost_on_the_simplex():
 
 def test_auto_takes_flow_to_follow_a_dispatch():
     assert schedule(_dispatched(0, 1.0)).backend == "flow"
+
+
+@pytest.mark.parametrize("length", [0, 1, 15, 16, 17, 33, 96, 192, 250])
+def test_the_greedy_sort_is_a_stable_argsort(length):
+    from fera_flex.scheduling.greedy import _sort_by
+
+    rng = np.random.default_rng(length)
+    key = np.round(rng.normal(0, 2, 300), 0)  # many ties
+    rows = rng.permutation(300)[:length].astype(np.int64)
+    expected = rows[np.argsort(key[rows], kind="stable")]
+    _sort_by(rows, key, np.empty(length, dtype=np.int64))
+    np.testing.assert_array_equal(rows, expected)
+
+
+def test_fill_cheapest_on_long_stays_matches_a_plain_loop():
+    rng = np.random.default_rng(5)
+    n, s = 4, 600  # about 150 segments a session: the sort merges runs
+    session = rng.integers(0, n, s)
+    cost = np.round(rng.normal(0.5, 1.0, s), 1)
+    width = rng.uniform(0, 3, s)
+    capacity = np.bincount(session, width, n)
+    need = capacity * rng.uniform(0, 1, n)
+    top = need + (capacity - need) * rng.uniform(0, 1, n)
+    take, _ = fill_cheapest(session, cost, width, need, top)
+    np.testing.assert_allclose(take, _fill_by_loop(session, cost, width, need, top), atol=1e-12)

@@ -80,11 +80,12 @@ def _fill(session, cost, width, need, top):
         cursor[session[k]] += 1
     take = np.zeros(session.size)
     marginal = np.zeros(n)
+    scratch = np.empty(max(np.max(start[1:] - start[:-1]), 0) if n else 0, dtype=np.int64)
     for i in range(n):
         rows = grouped[start[i] : start[i + 1]]
+        _sort_by(rows, cost, scratch)
         taken = 0.0
-        for j in np.argsort(cost[rows], kind="mergesort"):
-            k = rows[j]
+        for k in rows:
             target = top[i] if cost[k] < 0 else need[i]
             amount = min(max(target - taken, 0.0), width[k])
             take[k] = amount
@@ -92,3 +93,43 @@ def _fill(session, cost, width, need, top):
             if amount > 0 and cost[k] >= 0:
                 marginal[i] = max(marginal[i], cost[k])
     return take, marginal
+
+
+_RUN = 16
+"""Runs this short are sorted by insertion before :func:`_sort_by` merges them."""
+
+
+@jit
+def _sort_by(rows, key, scratch):
+    """Sort ``rows`` in place by ``key[rows]``, stably, with no array made.
+
+    A bottom-up merge sort (runs of :data:`_RUN` sorted by insertion) through
+    ``scratch``, at least as long as ``rows``: called once per session, it
+    spares the allocations of an ``argsort`` each.
+    """
+    n = rows.size
+    for first in range(0, n, _RUN):
+        for j in range(first + 1, min(first + _RUN, n)):
+            k = rows[j]
+            value = key[k]
+            i = j - 1
+            while i >= first and key[rows[i]] > value:
+                rows[i + 1] = rows[i]
+                i -= 1
+            rows[i + 1] = k
+    width = _RUN
+    while width < n:
+        for first in range(0, n - width, 2 * width):
+            middle, stop = first + width, min(first + 2 * width, n)
+            scratch[first:middle] = rows[first:middle]
+            i, j, out = first, middle, first
+            while i < middle and j < stop:
+                if key[rows[j]] < key[scratch[i]]:  # the left one first on a tie: stable
+                    rows[out] = rows[j]
+                    j += 1
+                else:
+                    rows[out] = scratch[i]
+                    i += 1
+                out += 1
+            rows[out : out + middle - i] = scratch[i:middle]
+        width *= 2

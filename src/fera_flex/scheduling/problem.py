@@ -75,6 +75,12 @@ def _frozen(array: NDArray) -> NDArray:
     return array
 
 
+def _sealed(array: NDArray) -> NDArray:
+    """``array`` itself made read-only: for a value the problem has just computed (no copy)."""
+    array.flags.writeable = False
+    return array
+
+
 _SLOTS = (
     "arrival_slot",
     "base_load_kw",
@@ -786,7 +792,7 @@ class ChargingProblem:
     @property
     def slot_energy_h(self) -> NDArray[np.float64]:
         """Hours of plugged-in time per (session, slot): ``presence * dt_h`` [h], shape (n, T)."""
-        return self._derived_value("slot_energy_h", lambda: _frozen(self.presence * self.grid.dt_h))
+        return self._derived_value("slot_energy_h", lambda: _sealed(self.presence * self.grid.dt_h))
 
     @property
     def node_base_load_kw(self) -> NDArray[np.float64]:
@@ -833,14 +839,17 @@ class ChargingProblem:
         Its own limit, its EVSE's rating, and the EV room and phase-current
         room of every node above it, as if no other session were plugged in.
         """
-        return self._derived_value("own_power_max_kw", lambda: _frozen(self._own_power_max_kw()))
+        return self._derived_value("own_power_max_kw", self._own_power_max_kw)
 
     def _own_power_max_kw(self) -> NDArray[np.float64]:
-        power = self.power_max_kw.copy()
+        """:meth:`own_power_max_kw`, read-only: ``power_max_kw`` itself when nothing lowers it."""
+        power = self.power_max_kw
         shared = self.evse_of_session >= 0
-        power[shared] = np.minimum(
-            power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
-        )
+        if shared.any():
+            power = power.copy()
+            power[shared] = np.minimum(
+                power[shared], self.evse_power_max_kw[self.evse_of_session[shared]]
+            )
         highest = float(power.max(initial=0.0))
         node_room = self._path_minimum(self.node_ev_max_kw)
         if (node_room < highest).any():  # (n, T) work only where some room could cap
@@ -849,7 +858,7 @@ class ChargingProblem:
         if (phase_room < highest).any():  # one phase's room; sessions use up to three
             phases = self.session_phases.sum(axis=1)[:, None]
             power = np.minimum(power, phases * phase_room[self.node_of_session])
-        return power
+        return power if power is self.power_max_kw else _sealed(power)
 
     def _path_minimum(self, per_node: NDArray) -> NDArray[np.float64]:
         """(m, T): the minimum of a per-node array over each node and its ancestors."""
@@ -881,29 +890,48 @@ class ChargingProblem:
         """Whether any session may discharge (computed once)."""
         return self._derived_value("v2g", lambda: bool((self.discharge_max_kw > 0).any()))
 
-    def battery_gain_kwh(self, charge_kw: Any, discharge_kw: Any) -> NDArray[np.float64]:
+    def battery_gain_kwh(
+        self, charge_kw: Any, discharge_kw: Any, rows: NDArray | None = None
+    ) -> NDArray[np.float64]:
         """Energy into each battery per slot [kWh], (n, T), from charge and discharge power [kW].
 
-        ``slot_energy_h * (charge * charge_efficiency - discharge / discharge_efficiency)``.
+        ``slot_energy_h * (charge * charge_efficiency - discharge / discharge_efficiency)``;
+        with ``rows`` (session indices) the power arrays are (n, T) still and
+        only those sessions' rows are made, (k, T).
         """
-        gained = self.slot_energy_h * np.asarray(charge_kw, dtype=np.float64)
-        gained *= self.charge_efficiency[:, None]
+        charge = np.asarray(charge_kw, dtype=np.float64)
+        hours, efficiency = self.slot_energy_h, self.charge_efficiency
+        if rows is not None:
+            charge, hours, efficiency = charge[rows], hours[rows], efficiency[rows]
+        gained = hours * charge
+        gained *= efficiency[:, None]
         if self._v2g():  # V1G problems have no discharge to subtract
             discharge = np.asarray(discharge_kw, dtype=np.float64)
-            gained -= self.slot_energy_h * discharge / self.discharge_efficiency[:, None]
+            out = self.discharge_efficiency
+            if rows is not None:
+                discharge, out = np.broadcast_to(discharge, self.presence.shape)[rows], out[rows]
+            gained -= hours * discharge / out[:, None]
         return gained
 
-    def delivered_kwh(self, charge_kw: Any, discharge_kw: Any) -> NDArray[np.float64]:
+    def delivered_kwh(
+        self, charge_kw: Any, discharge_kw: Any, rows: NDArray | None = None
+    ) -> NDArray[np.float64]:
         """Energy into each battery over the horizon [kWh], (n,): :meth:`battery_gain_kwh` summed.
 
         The one sum that plans, the safety repair and ``verify_plan`` all use,
         so that a need met or a maximum kept to the last bit agrees everywhere.
-        Without discharge, row dot products: no (n, T) array is made.
+        Without discharge, row dot products: no (n, T) array is made. With
+        ``rows`` (session indices), only those sessions' sums, (k,): each row
+        is summed alone, so they equal the same entries of the full sum bit
+        for bit.
         """
         if self._v2g():
-            return self.battery_gain_kwh(charge_kw, discharge_kw).sum(axis=1)
+            return self.battery_gain_kwh(charge_kw, discharge_kw, rows).sum(axis=1)
         charge = np.asarray(charge_kw, dtype=np.float64)
-        return np.einsum("ij,ij->i", self.slot_energy_h, charge) * self.charge_efficiency
+        hours, efficiency = self.slot_energy_h, self.charge_efficiency
+        if rows is not None:
+            charge, hours, efficiency = charge[rows], hours[rows], efficiency[rows]
+        return np.einsum("ij,ij->i", hours, charge) * efficiency
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,).
@@ -912,8 +940,9 @@ class ChargingProblem:
         """
         return self._derived_value(
             "max_deliverable_kwh",
-            lambda: _frozen(
-                (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
+            lambda: _sealed(
+                np.einsum("ij,ij->i", self.own_power_max_kw(), self.slot_energy_h)
+                * self.charge_efficiency
             ),
         )
 

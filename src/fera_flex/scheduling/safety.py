@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
+from fera_flex.scheduling._cell_passes import clipped_power, last_charging_slot
 from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = ["DUST_KW", "MIN_RATE_RTOL", "PASSES", "make_safe"]
@@ -101,19 +102,17 @@ def make_safe(
     for name, array in (("charge_kw", charge_kw), ("discharge_kw", discharge_kw)):
         if np.shape(array) != shape:
             raise InputError("make_safe", name, f"shape {np.shape(array)}", f"must be {shape}")
-    # maximum then minimum in place: np.clip with array bounds is several times slower
-    charge = np.maximum(np.asarray(charge_kw, dtype=np.float64), 0.0)
-    np.minimum(charge, problem.power_max_kw, out=charge)
     v2g = (problem.discharge_max_kw > 0).any(axis=1)
-    discharge = np.zeros(charge.shape)  # calloc: untouched pages cost nothing
     if v2g.any():  # (n, T) passes only where a session can discharge at all
-        discharge = np.clip(
-            np.asarray(discharge_kw, dtype=np.float64), 0.0, problem.discharge_max_kw
-        )
+        charge = clipped_power(charge_kw, problem.power_max_kw, 0.0)
+        discharge = clipped_power(discharge_kw, problem.discharge_max_kw, 0.0)
         both = np.minimum(charge, discharge)  # charging and discharging at once: only the net
         charge, discharge = charge - both, discharge - both
         discharge[discharge < DUST_KW] = 0.0
-    charge[charge < DUST_KW] = 0.0
+        charge[charge < DUST_KW] = 0.0
+    else:
+        charge = clipped_power(charge_kw, problem.power_max_kw, DUST_KW)
+        discharge = np.zeros(charge.shape)  # calloc: untouched pages cost nothing
     rated = problem.power_min_kw > 0
     p_min = np.broadcast_to(problem.power_min_kw[:, None], charge.shape)
     if rated.any():
@@ -329,10 +328,10 @@ def _within_energy(problem: ChargingProblem, charge: NDArray, discharge: NDArray
         return
     rest = _cut_rounding(problem, charge, discharge, over, excess[over])
     if rest.size:
-        excess = problem.delivered_kwh(charge, discharge) - most
-        rest = rest[excess[rest] > 0]
+        excess = problem.delivered_kwh(charge, discharge, rest) - most[rest]
+        rest, excess = rest[excess > 0], excess[excess > 0]
     if rest.size:
-        charge[rest] = _cut_latest(problem, charge[rest], rest, excess[rest])
+        charge[rest] = _cut_latest(problem, charge[rest], rest, excess)
 
 
 _ROUNDING_PASSES = 4
@@ -346,15 +345,11 @@ def _cut_rounding(problem, charge, discharge, over, excess) -> NDArray[np.int64]
     of ``over`` is returned, and so is a session whose sum still rounds above
     its maximum after :data:`_ROUNDING_PASSES` ulp steps down.
     """
-    rows = charge[over]
-    floor = _floor(rows, problem.power_min_kw[over, None])
-    charging = rows > floor
-    n_slots = problem.n_slots
-    last = n_slots - 1 - np.argmax(charging[:, ::-1], axis=1)
-    on = charging[np.arange(over.size), last]
+    found = last_charging_slot(charge, problem.power_min_kw, over)
+    on, last = found >= 0, np.maximum(found, 0)
     per_kw = problem.slot_energy_h[over, last] * problem.charge_efficiency[over]
-    at = rows[np.arange(over.size), last]
-    low = floor[np.arange(over.size), last]
+    at = charge[over, last]
+    low = _floor(at, problem.power_min_kw[over])
     with np.errstate(divide="ignore", invalid="ignore"):
         fits = on & (per_kw > 0) & ((at - low) * per_kw >= excess)
         lowered = np.maximum(np.minimum(at - excess / per_kw, at), low)
@@ -362,7 +357,7 @@ def _cut_rounding(problem, charge, discharge, over, excess) -> NDArray[np.int64]
     charge[cells, slots] = lowered[fits]
     most = problem.energy_max_kwh
     for _ in range(_ROUNDING_PASSES):
-        still = problem.delivered_kwh(charge, discharge)[cells] > most[cells]
+        still = problem.delivered_kwh(charge, discharge, cells) > most[cells]
         cells, slots = cells[still], slots[still]
         if cells.size == 0:
             break

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
+from fera_flex.scheduling._cell_passes import CELL_KINDS, cell_checks, cell_mask
 from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = [
@@ -154,36 +155,29 @@ def verify_power(
             )
     found: list[Violation] = []
     zeros = np.zeros(shape)
-    work = np.empty(shape)  # one scratch array for the (n, T) differences
-
-    def above(value, limit) -> NDArray[np.bool_]:
-        """``value > limit + tolerance`` elementwise, through the scratch array."""
-        return np.subtract(value, limit, out=work) > tolerance
-
-    found += _collect("negative", sessions, (p < 0) | (d < 0), lambda: np.minimum(p, d), zeros)
-    outside = problem.presence == 0
-    found += _collect(
-        "outside_window", sessions, outside & ((p != 0) | (d != 0)), lambda: p + d, zeros
-    )
-    p_max = problem.power_max_kw
-    found += _collect("power_max", sessions, above(p, p_max), p, p_max)
-    found += _collect(
-        "discharge_max", sessions, above(d, problem.discharge_max_kw), d, problem.discharge_max_kw
-    )
-    p_min = np.broadcast_to(problem.power_min_kw[:, None], p.shape)
-    if (problem.power_min_kw > 0).any():  # else no power >= 0 can be below its rate
-        below = above(p_min, p)
-        found += _collect("min_rate", sessions, (p > tolerance) & below, p, p_min)
+    p_max, d_max = problem.power_max_kw, problem.discharge_max_kw
+    cells = (p, d, problem.presence, p_max, d_max, problem.power_min_kw, tolerance)
+    hits = dict(zip(CELL_KINDS, cell_checks(*cells), strict=True))
+    values = {
+        "negative": (lambda: np.minimum(p, d), zeros),
+        "outside_window": (lambda: p + d, zeros),
+        "power_max": (p, p_max),
+        "discharge_max": (d, d_max),
+        "min_rate": (p, np.broadcast_to(problem.power_min_kw[:, None], shape)),
+    }
+    for kind, (value, limit) in values.items():
+        if hits[kind]:  # the mask of a kind found somewhere (a plan usually breaks none)
+            found += _collect(kind, sessions, cell_mask(kind, *cells), value, limit)
     delivered = problem.delivered_kwh(p, d)
     most = problem.energy_max_kwh
     found += _collect("energy", sessions, delivered > most + tolerance, delivered, most)
-    if d.any() or p.min(initial=0.0) < 0:  # else no battery level can fall
+    if hits["discharging"] or hits["negative"]:  # else no battery level can fall
         gained = problem.battery_gain_kwh(p, d)
         state = np.cumsum(gained, axis=1, out=gained)
         found += _collect("battery", sessions, state < -tolerance, state, zeros)
     if np.isfinite(problem.curve_a_kw).any():  # else every curve limit is inf
         curve_kw = curve_limit_kw(problem, p, d)
-        found += _collect("curve", sessions, above(p, curve_kw), p, curve_kw)
+        found += _collect("curve", sessions, p - curve_kw > tolerance, p, curve_kw)
     evse_load = problem.evse_loads_kw(p)
     found += _collect(
         "evse",
@@ -192,7 +186,7 @@ def verify_power(
         evse_load,
         problem.evse_power_max_kw,
     )
-    net = np.subtract(p, d, out=work)
+    net = np.subtract(p, d) if hits["discharging"] else p
     found += _node_violations(problem, net, tolerance)
     found += _phase_violations(problem, net, tolerance)
     return found

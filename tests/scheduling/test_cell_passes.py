@@ -1,0 +1,80 @@
+"""The fused per-cell kernels against their numpy references."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fera_flex.scheduling._cell_passes import (
+    CELL_KINDS,
+    cell_checks,
+    cell_mask,
+    clipped_power,
+    clipped_power_reference,
+    last_charging_slot,
+    last_charging_slot_reference,
+)
+
+
+def _cells(seed, n=7, n_slots=9):
+    """Random power and limits with every kind of violation planted here and there."""
+    rng = np.random.default_rng(seed)
+
+    def sparse(scale, share):
+        return np.where(rng.random((n, n_slots)) < share, rng.uniform(0, scale, (n, n_slots)), 0.0)
+
+    p = sparse(10.0, 0.6)
+    d = sparse(5.0, 0.2 * (seed % 3))
+    if seed % 4 == 0:
+        p[rng.integers(n), rng.integers(n_slots)] = -1e-3
+    presence = (rng.random((n, n_slots)) < 0.8).astype(float)
+    p_max = np.where(rng.random((n, n_slots)) < 0.9, 11.0, rng.uniform(0, 11.0, (n, n_slots)))
+    d_max = np.where(rng.random((n, n_slots)) < 0.5, 5.0, 0.0)
+    p_min = np.where(rng.random(n) < 0.5, rng.uniform(0, 6.0, n), 0.0)
+    return p, d, presence, p_max, d_max, p_min, 1e-9
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cell_checks_find_a_kind_exactly_where_its_mask_holds(seed):
+    cells = _cells(seed)
+    found = cell_checks(*cells)
+    expected = [bool(cell_mask(kind, *cells).any()) for kind in CELL_KINDS]
+    assert found.tolist() == expected
+
+
+def test_a_clean_plan_finds_nothing_and_one_cell_over_is_found():
+    p = np.full((3, 4), 2.0)
+    zeros = np.zeros((3, 4))
+    cells = [p, zeros, np.ones((3, 4)), np.full((3, 4), 2.0), zeros, np.zeros(3), 1e-9]
+    assert not cell_checks(*cells).any()
+    p[2, 3] = 2.0 + 2e-9
+    assert [k for k, hit in zip(CELL_KINDS, cell_checks(*cells), strict=True) if hit] == [
+        "power_max"
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=12, max_size=12),
+    st.lists(st.floats(min_value=0, allow_infinity=True), min_size=12, max_size=12),
+    st.sampled_from([0.0, 1e-6, 1.0]),
+)
+def test_clipped_power_equals_numpy(power, upper, dust):
+    power, upper = np.reshape(power, (3, 4)), np.reshape(upper, (3, 4))
+    np.testing.assert_array_equal(
+        clipped_power(power, upper, dust), clipped_power_reference(power, upper, dust)
+    )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_last_charging_slot_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    p_min = np.where(rng.random(30) < 0.5, 4.0, 0.0)
+    charge = np.where(rng.random((30, 12)) < 0.3, rng.choice([2.0, 4.0, 7.0], (30, 12)), 0.0)
+    charge[:3] = 0.0  # rows that charge nowhere
+    charge[3, :] = 4.0  # a row at its rate everywhere: nothing above its floor
+    p_min[3] = 4.0
+    rows = rng.permutation(30)[:20]
+    np.testing.assert_array_equal(
+        last_charging_slot(charge, p_min, rows), last_charging_slot_reference(charge, p_min, rows)
+    )
