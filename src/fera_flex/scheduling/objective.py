@@ -274,6 +274,13 @@ class ChargeSegments:
         width_kw, cost : ndarray
             Its width [kW] and cost per kWh drawn [money unit].
         """
+        if sessions.all():  # every segment (the greedy path): no search, no gathers
+            every = np.arange(self.session.size)
+            return (
+                np.concatenate([every, self.split]),
+                np.concatenate([self.first_hi_kw, self.above_hi_kw]),
+                np.concatenate([self.first_cost, self.above_cost]),
+            )
         first = np.flatnonzero(sessions[self.session])
         above = np.flatnonzero(sessions[self.session[self.split]])
         return (

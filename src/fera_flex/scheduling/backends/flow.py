@@ -199,8 +199,8 @@ class FlowBackend:
         network = ChargingNetwork.of(problem, objective)
         pair, width_kw, cost = network.segments.pieces(~network.in_network)
         session = network.segments.session[pair]
-        slot = network.segments.slot[pair]
-        hours = problem.slot_energy_h[session, slot]
+        cell = session * problem.n_slots + network.segments.slot[pair]
+        hours = problem.slot_energy_h.ravel()[cell]
         efficiency = problem.charge_efficiency
         take, marginal = fill_cheapest(
             session,
@@ -213,7 +213,7 @@ class FlowBackend:
             problem,
             objective,
             network,
-            session * problem.n_slots + slot,
+            cell,
             take / hours,
             take,
             cost,
