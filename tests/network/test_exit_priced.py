@@ -144,21 +144,24 @@ def _residual_state(seed):
 def test_route_kernel_matches_its_twin(seed):
     graph, res, excess, _, _ = _residual_state(seed)
     arrays = (graph.start, graph.to, graph.mate)
-    kernel_res, kernel_excess = res.copy(), excess.copy()
-    twin_res, twin_excess = res.copy(), excess.copy()
-    sent, _ = _augment.route(*arrays, kernel_res, kernel_excess, SINK, 1e-12)
-    twin_sent, _ = reference.route(*arrays, twin_res, twin_excess, SINK, 1e-12)
+    kernel_res, kernel_excess, kernel_rev = res.copy(), excess.copy(), res[graph.mate]
+    twin_res, twin_excess, twin_rev = res.copy(), excess.copy(), res[graph.mate]
+    sent, _ = _augment.route(*arrays, kernel_res, kernel_rev, kernel_excess, SINK, 1e-12)
+    twin_sent, _ = reference.route(*arrays, twin_res, twin_rev, twin_excess, SINK, 1e-12)
+    # both keep each entry's mate residual with it, exactly
+    np.testing.assert_array_equal(kernel_rev, kernel_res[graph.mate])
+    np.testing.assert_array_equal(twin_rev, twin_res[graph.mate])
     # the most that can be sent is unique, and neither leaves an augmenting path
     assert sent == pytest.approx(twin_sent, abs=1e-9)
     assert kernel_excess.sum() == pytest.approx(twin_excess.sum(), abs=1e-9)
     np.testing.assert_allclose(kernel_res + kernel_res[graph.mate], res + res[graph.mate])
-    again, _ = _augment.route(*arrays, kernel_res, kernel_excess, SINK, 1e-12)
+    again, _ = _augment.route(*arrays, kernel_res, kernel_rev, kernel_excess, SINK, 1e-12)
     assert again == pytest.approx(0.0, abs=1e-9)
     # the same prices reach the same nodes in the same residual graph
     rng = np.random.default_rng(seed)
     seed_node = rng.integers(0, graph.start.size - 1, 4)
     seed_price = np.sort(rng.normal(size=4))
-    kernel = _augment.labels(*arrays, kernel_res, seed_node, seed_price, SINK, 1e-12)
+    kernel = _augment.labels(*arrays, kernel_rev, seed_node, seed_price, SINK, 1e-12)
     twin = reference.labels(*arrays, kernel_res, seed_node, seed_price, SINK, 1e-12)
     np.testing.assert_array_equal(kernel, twin)
 

@@ -3,7 +3,8 @@
 :func:`route` augments one shortest path at a time (Edmonds and Karp), found
 by a fresh breadth-first search from every node with an excess;
 :func:`labels` runs one reverse search per seed. Same contracts as the
-kernels; slow, for the tests that compare the two.
+kernels; slow, for the tests that compare the two. They read ``res`` only,
+so ``rev`` is checked against it, not relied on.
 """
 
 from collections import deque
@@ -11,7 +12,7 @@ from collections import deque
 import numpy as np
 
 
-def route(start, to, mate, res, excess, sink, tol):
+def route(start, to, mate, res, rev, excess, sink, tol):
     """Same contract as :func:`fera_flex.network._augment.route`."""
     sent, paths = 0.0, 0
     while True:
@@ -34,13 +35,14 @@ def route(start, to, mate, res, excess, sink, tol):
         for k in path:
             res[k] -= delta
             res[mate[k]] += delta
+            rev[mate[k]], rev[k] = res[k], res[mate[k]]
         excess[v] -= delta
         sent += delta
         paths += 1
 
 
 def labels(start, to, mate, res, seed_node, seed_price, sink, tol):
-    """Same contract as :func:`fera_flex.network._augment.labels`."""
+    """:func:`fera_flex.network._augment.labels`, from the entries' own residuals ``res``."""
     label = np.full(len(start) - 1, np.nan)
     label[sink] = 0.0
     for s, price in zip(seed_node, seed_price, strict=True):

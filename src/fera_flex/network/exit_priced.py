@@ -88,8 +88,6 @@ def exit_priced_flow(
     *,
     implied_lower: ArrayLike | None = None,
     graph: _augment.ResidualGraph | None = None,
-    _route=_augment.route,
-    _labels=_augment.labels,
 ) -> FlowSolution | None:
     """Solve an exit-priced min-cost circulation (see the module); None when it is not one.
 
@@ -152,17 +150,22 @@ def exit_priced_flow(
 
     graph = graph or _augment.residual_csr(n, tail, head)
     forward, backward = graph.forward, graph.backward
-    res = np.zeros(2 * m)
-    res[forward] = np.where(exits, 0.0, cap)  # exits open one price at a time
+    res, rev = np.zeros(2 * m), np.zeros(2 * m)  # rev: the mates' residuals (the kernels')
+
+    def put(entries, values):
+        res[entries] = values
+        rev[graph.mate[entries]] = values
+
+    put(forward, np.where(exits, 0.0, cap))  # exits open one price at a time
     exit_arcs = np.flatnonzero(exits)
     exit_price = reduced[exit_arcs]
     prices, group = np.unique(exit_price, return_inverse=True)
 
     def open_exits(arcs):
-        res[forward[arcs]] = cap[arcs] - res[backward[arcs]]
+        put(forward[arcs], cap[arcs] - res[backward[arcs]])
 
     def send():
-        return _route(graph.start, graph.to, graph.mate, res, excess, sink, tol)[1]
+        return _augment.route(graph.start, graph.to, graph.mate, res, rev, excess, sink, tol)[1]
 
     paths = 0
     for g in range(prices.size):  # 1. the forced supply, cheapest exits first
@@ -173,7 +176,7 @@ def exit_priced_flow(
     if excess.sum() > max(1e-9 * scale, tol * n):
         flow = forced + res[backward]
         return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
-    res[forward[exit_arcs]] = 0.0
+    put(forward[exit_arcs], 0.0)
     bound = float(cap[exit_arcs].sum())
     profitable = np.flatnonzero(prices + reduced[back] < -_cost_tolerance(cost))
     if profitable.size and not np.isfinite(bound):
@@ -183,13 +186,15 @@ def exit_priced_flow(
         excess[source] = bound
         paths += send()
     open_exits(exit_arcs)
-    res[backward] += forced - lower  # the residual graph of the given bounds
-    res[backward[back]] = float((lower + res[backward])[head == sink].sum())
-    res[forward[back]] = np.inf
+    put(backward, res[backward] + forced - lower)  # the residual graph of the given bounds
+    put(backward[back], float((lower + res[backward])[head == sink].sum()))
+    put(forward[back], np.inf)
     seed_node, seed_price = _seeds(
         tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
     )
-    label = _labels(graph.start, graph.to, graph.mate, res, seed_node, seed_price, sink, tol)
+    label = _augment.labels(
+        graph.start, graph.to, graph.mate, rev, seed_node, seed_price, sink, tol
+    )
     highest = max(float(np.nanmax(label, initial=0.0)), -float(reduced[back]))
     potential = offset - offset[sink] - np.where(np.isnan(label), highest, label)
     flow = lower + res[backward]
