@@ -941,8 +941,7 @@ class ChargingProblem:
         return self._derived_value(
             "max_deliverable_kwh",
             lambda: _sealed(
-                np.einsum("ij,ij->i", self.own_power_max_kw(), self.slot_energy_h)
-                * self.charge_efficiency
+                (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
             ),
         )
 
