@@ -285,3 +285,36 @@ def test_fair_equal_shortfall_shortcut_matches_plain_fair(local_share, monkeypat
 
     assert largest(fast) == pytest.approx(largest(plain), abs=1e-6)
     assert fast.unmet_kwh.sum() == pytest.approx(plain.unmet_kwh.sum(), rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize(("above", "kept"), [(0.0, True), (5e-12, True), (1e-6, False)])
+def test_the_equal_shortfall_shortcut_takes_a_plan_a_solver_tolerance_above_the_fraction(
+    above, kept
+):
+    """A plan whose largest relative shortfall lands a rounding above the equal fraction ends
+    the FAIR stage; before, 5e-12 above it (a network simplex on a mixed fleet of 1,000) sent
+    the flow backend into a 32-solve bisection."""
+    from fera_flex.scheduling.schedule import _uniform_fair
+    from fera_flex.scheduling.solver import SolveStatus, StageResult
+
+    need = np.array([10.0, 30.0])
+    least, bound = 8.0, 8.2
+    fraction = (bound + least) / 2 / need.sum()
+    asked = []
+
+    def run(stage, start, *_):
+        asked.append(stage.max_relative_shortfall)
+        power = np.zeros((2, 1))
+        return StageResult(
+            SolveStatus.OPTIMAL,
+            power,
+            power,
+            total_unmet_kwh=8.1,
+            max_relative_shortfall=fraction + above,
+        )
+
+    result = _uniform_fair(run, need, {"total_unmet_kwh": bound}, least)
+    assert asked == [fraction]
+    assert (result is not None) == kept
+    if kept:
+        assert result.goal == "fair" and result.objective == fraction + above

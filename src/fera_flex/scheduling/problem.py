@@ -941,7 +941,8 @@ class ChargingProblem:
         return self._derived_value(
             "max_deliverable_kwh",
             lambda: _sealed(
-                (self.own_power_max_kw() * self.slot_energy_h).sum(axis=1) * self.charge_efficiency
+                np.einsum("ij,ij->i", self.own_power_max_kw(), self.slot_energy_h)
+                * self.charge_efficiency
             ),
         )
 

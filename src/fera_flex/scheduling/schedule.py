@@ -63,6 +63,11 @@ STAGE_TOLERANCE = 1e-7
 FEASIBILITY_SLACK = 1e-7
 """Absolute slack per summed term of a stage bound (a solver's row feasibility tolerance)."""
 
+SHORTFALL_SLACK = 1e-9
+"""How far above the equal fraction asked for a plan's largest relative shortfall may be and
+still end the FAIR stage (:func:`_uniform_fair`): the solvers meet the need rows to their
+tolerance, not to the last bit, and the flow backend's FAIR bisection stops this close."""
+
 _OBJECTIVE_KEYS = {f.name for f in fields(ObjectiveOptions)}
 _SOLVER_KEYS = {f.name for f in fields(SolverOptions)}
 _BACKEND_KEYS = {"extra_objective"}
@@ -245,7 +250,7 @@ def _uniform_fair(
     if result.status is not SolveStatus.OPTIMAL or result.charge_kw is None:
         return None
     largest = result.max_relative_shortfall
-    if not (result.total_unmet_kwh <= total_bound and largest <= fraction * (1 + 1e-12)):
+    if not (result.total_unmet_kwh <= total_bound and largest <= fraction + SHORTFALL_SLACK):
         return None
     return replace(
         result,
