@@ -13,6 +13,8 @@ from fera_flex.scheduling._cell_passes import (
     clipped_power_reference,
     last_charging_slot,
     last_charging_slot_reference,
+    scale_rows,
+    scale_rows_reference,
 )
 
 
@@ -78,3 +80,21 @@ def test_last_charging_slot_equals_numpy(seed):
     np.testing.assert_array_equal(
         last_charging_slot(charge, p_min, rows), last_charging_slot_reference(charge, p_min, rows)
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_scale_rows_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    power = rng.uniform(0, 11, (25, 8))
+    rows = np.sort(rng.permutation(25)[: rng.integers(0, 25)])
+    group = rng.integers(0, 3, rows.size)
+    share = rng.uniform(0, 1, (3, 8))
+    kernel, twin = power.copy(), power.copy()
+    scale_rows(kernel, rows, group, share)
+    scale_rows_reference(twin, rows, group, share)
+    np.testing.assert_array_equal(kernel, twin)
+
+
+def test_scale_rows_refuses_an_array_it_cannot_change_in_place():
+    with pytest.raises(ValueError, match="C-contiguous"):
+        scale_rows(np.ones((4, 3)).T, np.arange(2), np.zeros(2, dtype=int), np.ones((1, 4)))

@@ -34,6 +34,10 @@ A residual counts when it exceeds ``tol``; an augmentation moves the
 bottleneck amount exactly, so flow is conserved to rounding.
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from fera_flex._jit import jit
@@ -83,11 +87,34 @@ class ResidualGraph:
     ``forward[a]`` and ``backward[a]`` are the entries of arc ``a``.
     """
 
-    __slots__ = ("backward", "forward", "mate", "start", "to")
+    __slots__ = ("_lock", "_spare", "backward", "forward", "mate", "start", "to")
 
     def __init__(self, start, to, mate, forward, backward):
         self.start, self.to, self.mate = start, to, mate
         self.forward, self.backward = forward, backward
+        self._spare: list[tuple[np.ndarray, np.ndarray]] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def residuals(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """A solve's ``res`` and ``rev`` arrays, zeroed, reused by the next solve of this graph.
+
+        At 100,000 charging sessions each is 80 MB: new ones for each of a
+        schedule's stages cost their first touch every time. A solve running
+        at the same time (another thread) gets arrays of its own.
+        """
+        with self._lock:
+            pair = self._spare.pop() if self._spare else None
+        if pair is None:
+            pair = (np.zeros(self.to.size), np.zeros(self.to.size))
+        else:
+            pair[0].fill(0.0)
+            pair[1].fill(0.0)
+        try:
+            yield pair
+        finally:
+            with self._lock:
+                self._spare.append(pair)
 
 
 @jit
@@ -131,8 +158,10 @@ def route(start, to, mate, res, rev, excess, sink, tol):
             if nearest >= 0 and dist[v] >= nearest:
                 break
             for k in range(start[v], start[v + 1]):
+                if not rev[k] > tol:  # no residual arc from to[k] into v (in v's stretch: first)
+                    continue
                 w = to[k]
-                if dist[w] < 0 and rev[k] > tol:  # the residual arc w -> v
+                if dist[w] < 0:
                     dist[w] = dist[v] + 1
                     queue[tail_q] = w
                     tail_q += 1
@@ -210,7 +239,7 @@ def labels(start, to, mate, rev, seed_node, seed_price, sink, tol):
             head_q += 1
             for k in range(start[v], start[v + 1]):
                 w = to[k]
-                if np.isnan(label[w]) and rev[k] > tol:  # the residual arc w -> v
+                if rev[k] > tol and np.isnan(label[w]):  # the residual arc w -> v
                     label[w] = seed_price[j]
                     queue[tail_q] = w
                     tail_q += 1

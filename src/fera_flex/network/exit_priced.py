@@ -68,12 +68,17 @@ def is_exit_priced(tail, head, cost, offset, free) -> bool:
     an offset difference.
     """
     cost = np.asarray(cost, dtype=np.float64)
-    reduced = cost[free] + offset[tail[free]] - offset[head[free]]
-    return bool(np.all(np.abs(reduced) <= _cost_tolerance(cost)))
+    return _priced(cost + offset[tail] - offset[head], free, _cost_tolerance(cost))
+
+
+def _priced(reduced, free, tolerance: float) -> bool:
+    """Whether every ``free`` arc's ``reduced`` cost is 0 to ``tolerance``."""
+    return not np.any(~(np.abs(reduced) <= tolerance) & free)  # NaN: not 0
 
 
 def _cost_tolerance(cost) -> float:
-    return COST_RTOL * max(float(np.max(np.abs(cost), initial=0.0)), 1e-300)
+    largest = max(float(np.max(cost, initial=0.0)), -float(np.min(cost, initial=0.0)))
+    return COST_RTOL * max(largest, 1e-300)
 
 
 def exit_priced_flow(
@@ -132,7 +137,8 @@ def exit_priced_flow(
     forced = lower if implied_lower is None else np.maximum(lower, implied_lower)
     # flows are measured against the capacities; a bound that only fixes a flow (a total
     # forced through one arc) does not set the scale
-    scale = max(float(np.max((upper - lower)[np.isfinite(upper)], initial=0.0)), 1e-300)
+    finite = np.isfinite(upper)
+    scale = max(float(np.max(upper - lower, where=finite, initial=0.0)), 1e-300)
     tol = FLOW_RTOL * scale
     fixed = upper - lower <= tol
     fixed[back] = True
@@ -140,9 +146,13 @@ def exit_priced_flow(
     cap[back] = 0.0  # the return arc carries the flow value; it is no path's part
     exits = (head == sink) & (cap > tol)
     free = ~(fixed | exits)
-    if not is_exit_priced(tail, head, cost, offset, free) or np.any((head == source) & ~fixed):
+    cost_tol = _cost_tolerance(cost)
+    if not _priced(reduced, free, cost_tol) or np.any((head == source) & ~fixed):
         return None
-    excess = np.bincount(head, forced, n) - np.bincount(tail, forced, n)
+    pushed = np.flatnonzero(forced)  # the arcs that carry forced flow (the need arcs, mostly)
+    excess = np.bincount(head[pushed], forced[pushed], n) - np.bincount(
+        tail[pushed], forced[pushed], n
+    )
     excess[source] = excess[sink] = 0.0
     if np.any(excess < -tol * max(n, 1)):
         return None
@@ -150,55 +160,57 @@ def exit_priced_flow(
 
     graph = graph or _augment.residual_csr(n, tail, head)
     forward, backward = graph.forward, graph.backward
-    res, rev = np.zeros(2 * m), np.zeros(2 * m)  # rev: the mates' residuals (the kernels')
+    with graph.residuals() as (res, rev):  # rev: the mates' residuals (the kernels')
 
-    def put(entries, values):
-        res[entries] = values
-        rev[graph.mate[entries]] = values
+        def put(entries, values):
+            res[entries] = values
+            rev[graph.mate[entries]] = values
 
-    put(forward, np.where(exits, 0.0, cap))  # exits open one price at a time
-    exit_arcs = np.flatnonzero(exits)
-    exit_price = reduced[exit_arcs]
-    prices, group = np.unique(exit_price, return_inverse=True)
+        put(forward, np.where(exits, 0.0, cap))  # exits open one price at a time
+        exit_arcs = np.flatnonzero(exits)
+        exit_price = reduced[exit_arcs]
+        prices, group = np.unique(exit_price, return_inverse=True)
 
-    def open_exits(arcs):
-        put(forward[arcs], cap[arcs] - res[backward[arcs]])
+        def open_exits(arcs):
+            put(forward[arcs], cap[arcs] - res[backward[arcs]])
 
-    def send():
-        return _augment.route(graph.start, graph.to, graph.mate, res, rev, excess, sink, tol)[1]
+        def send():
+            return _augment.route(graph.start, graph.to, graph.mate, res, rev, excess, sink, tol)[1]
 
-    paths = 0
-    for g in range(prices.size):  # 1. the forced supply, cheapest exits first
-        if excess.sum() <= tol:
-            break
-        open_exits(exit_arcs[group == g])
-        paths += send()
-    if excess.sum() > max(1e-9 * scale, tol * n):
-        flow = forced + res[backward]
-        return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
-    put(forward[exit_arcs], 0.0)
-    bound = float(cap[exit_arcs].sum())
-    profitable = np.flatnonzero(prices + reduced[back] < -_cost_tolerance(cost))
-    if profitable.size and not np.isfinite(bound):
-        return FlowSolution("unbounded", np.full(m, np.nan), np.zeros(n), np.nan, paths, _NO_BASIS)
-    for g in profitable:  # 2. profitable extra flow, cheapest exits first
-        open_exits(exit_arcs[group == g])
-        excess[source] = bound
-        paths += send()
-    open_exits(exit_arcs)
-    put(backward, res[backward] + forced - lower)  # the residual graph of the given bounds
-    put(backward[back], float((lower + res[backward])[head == sink].sum()))
-    put(forward[back], np.inf)
-    seed_node, seed_price = _seeds(
-        tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
-    )
-    label = _augment.labels(
-        graph.start, graph.to, graph.mate, rev, seed_node, seed_price, sink, tol
-    )
-    highest = max(float(np.nanmax(label, initial=0.0)), -float(reduced[back]))
-    potential = offset - offset[sink] - np.where(np.isnan(label), highest, label)
-    flow = lower + res[backward]
-    return FlowSolution("optimal", flow, potential, float(cost @ flow), int(paths), _NO_BASIS)
+        paths = 0
+        for g in range(prices.size):  # 1. the forced supply, cheapest exits first
+            if excess.sum() <= tol:
+                break
+            open_exits(exit_arcs[group == g])
+            paths += send()
+        if excess.sum() > max(1e-9 * scale, tol * n):
+            flow = forced + res[backward]
+            return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
+        put(forward[exit_arcs], 0.0)
+        bound = float(cap[exit_arcs].sum())
+        profitable = np.flatnonzero(prices + reduced[back] < -cost_tol)
+        if profitable.size and not np.isfinite(bound):
+            return FlowSolution(
+                "unbounded", np.full(m, np.nan), np.zeros(n), np.nan, paths, _NO_BASIS
+            )
+        for g in profitable:  # 2. profitable extra flow, cheapest exits first
+            open_exits(exit_arcs[group == g])
+            excess[source] = bound
+            paths += send()
+        open_exits(exit_arcs)
+        put(backward, res[backward] + forced - lower)  # the residual graph of the given bounds
+        put(backward[back], float((lower + res[backward])[head == sink].sum()))
+        put(forward[back], np.inf)
+        seed_node, seed_price = _seeds(
+            tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
+        )
+        label = _augment.labels(
+            graph.start, graph.to, graph.mate, rev, seed_node, seed_price, sink, tol
+        )
+        highest = max(float(np.nanmax(label, initial=0.0)), -float(reduced[back]))
+        potential = offset - offset[sink] - np.where(np.isnan(label), highest, label)
+        flow = lower + res[backward]
+        return FlowSolution("optimal", flow, potential, float(cost @ flow), int(paths), _NO_BASIS)
 
 
 def _seeds(tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol):

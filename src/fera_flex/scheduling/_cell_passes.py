@@ -14,7 +14,8 @@ kind exactly where its mask has a True (tests compare the two).
 
 **Repair.** :func:`fera_flex.scheduling.safety.make_safe` starts from
 :func:`clipped_power` (a solver's power within ``[0, upper]``, dust set to 0)
-and cuts a rounding excess from each session's :func:`last_charging_slot`;
+cuts a rounding excess from each session's :func:`last_charging_slot` and
+scales an over-full group's sessions down in place (:func:`scale_rows`);
 each has a numpy twin (``*_reference``) that tests compare it with.
 
 Examples
@@ -44,6 +45,8 @@ __all__ = [
     "clipped_power_reference",
     "last_charging_slot",
     "last_charging_slot_reference",
+    "scale_rows",
+    "scale_rows_reference",
 ]
 
 CELL_KINDS = ("negative", "outside_window", "power_max", "discharge_max", "min_rate", "discharging")
@@ -194,3 +197,30 @@ def _last(charge, rates, rows):
                 found[k] = t
                 break
     return found
+
+
+def scale_rows(power_kw: NDArray, rows: NDArray, group: NDArray, share: NDArray) -> None:
+    """``power_kw[rows[j], t] *= share[group[j], t]`` for every j and t, in place.
+
+    ``power_kw`` (n, T) C-contiguous float64, ``share`` (G, T): the repair of
+    an over-full group's sessions without the (k, T) gathers of a numpy
+    ``power[rows] *= share[group]``.
+    """
+    if not (power_kw.flags.c_contiguous and power_kw.dtype == np.float64):
+        raise ValueError("scale_rows needs a C-contiguous float64 array to change in place")
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    _scale(power_kw, rows, group, np.ascontiguousarray(share, dtype=np.float64))
+
+
+def scale_rows_reference(power_kw, rows, group, share) -> None:
+    """:func:`scale_rows` in numpy."""
+    power_kw[rows] *= share[group]
+
+
+@jit
+def _scale(power, rows, group, share):
+    for j in range(rows.size):
+        i, g = rows[j], group[j]
+        for t in range(power.shape[1]):
+            power[i, t] *= share[g, t]

@@ -854,6 +854,8 @@ class ChargingProblem:
         node_room = self._path_minimum(self.node_ev_max_kw)
         if (node_room < highest).any():  # (n, T) work only where some room could cap
             power = np.minimum(power, node_room[self.node_of_session])
+        if not np.isfinite(self.phase_current_max_a).any():  # no phase limit: no phase room
+            return power if power is self.power_max_kw else _sealed(power)
         phase_room = self._path_minimum(self.node_phase_room_kw()[0])
         if (phase_room < highest).any():  # one phase's room; sessions use up to three
             phases = self.session_phases.sum(axis=1)[:, None]

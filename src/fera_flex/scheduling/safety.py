@@ -53,7 +53,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
-from fera_flex.scheduling._cell_passes import clipped_power, last_charging_slot
+from fera_flex.scheduling._cell_passes import clipped_power, last_charging_slot, scale_rows
 from fera_flex.scheduling.problem import ChargingProblem
 
 __all__ = ["DUST_KW", "MIN_RATE_RTOL", "PASSES", "make_safe"]
@@ -206,7 +206,7 @@ def _lower_into(
         share = np.where(over, np.clip((target - base) / (load - base), 0.0, 1.0), 1.0)
     share = np.nan_to_num(share, nan=0.0)  # no power above the floors: nothing to scale
     if floor is None:
-        power[rows] *= share[group]
+        scale_rows(power, rows, group, share)
         return
     lowest, before = floor[rows], power[rows]
     # never above the power before (floor + (p - floor) rounds to p plus an ulp at times)
