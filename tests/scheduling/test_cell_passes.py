@@ -9,6 +9,8 @@ from fera_flex.scheduling._cell_passes import (
     CELL_KINDS,
     cell_checks,
     cell_mask,
+    charge_pairs,
+    charge_pairs_reference,
     clipped_power,
     clipped_power_reference,
     last_charging_slot,
@@ -98,3 +100,21 @@ def test_scale_rows_equals_numpy(seed):
 def test_scale_rows_refuses_an_array_it_cannot_change_in_place():
     with pytest.raises(ValueError, match="C-contiguous"):
         scale_rows(np.ones((4, 3)).T, np.arange(2), np.zeros(2, dtype=int), np.ones((1, 4)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_charge_pairs_equal_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n, n_slots = 15, 10
+    p_max = np.where(rng.random((n, n_slots)) < 0.6, rng.choice([3.7, 11.0, 22.0], (n, n_slots)), 0)
+    per_session = seed % 2 == 1  # a cost table per session, or one row per profile kind
+    table = rng.normal(0.3, 0.1, (n if per_session else 3, n_slots))
+    row = np.arange(n) if per_session else rng.integers(0, 3, n)
+    extra = np.where(rng.random(n) < 0.5, 0.05, 0.0)
+    flat_kw = rng.uniform(0, 15, n)
+    kernel = charge_pairs(p_max, table, row, extra, flat_kw)
+    twin = charge_pairs_reference(p_max, table, row, extra, flat_kw)
+    assert len(kernel) == len(twin) == 7
+    for got, expected in zip(kernel, twin, strict=True):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

@@ -18,6 +18,10 @@ cuts a rounding excess from each session's :func:`last_charging_slot` and
 scales an over-full group's sessions down in place (:func:`scale_rows`);
 each has a numpy twin (``*_reference``) that tests compare it with.
 
+**Pairs.** :func:`charge_pairs` lists the (session, slot) cells that can
+charge with their cost segments, for the flow backend and the standard
+form, in one pass over the power limits.
+
 Examples
 --------
 >>> import numpy as np
@@ -41,6 +45,8 @@ __all__ = [
     "CELL_KINDS",
     "cell_checks",
     "cell_mask",
+    "charge_pairs",
+    "charge_pairs_reference",
     "clipped_power",
     "clipped_power_reference",
     "last_charging_slot",
@@ -224,3 +230,82 @@ def _scale(power, rows, group, share):
         i, g = rows[j], group[j]
         for t in range(power.shape[1]):
             power[i, t] *= share[g, t]
+
+
+def charge_pairs(
+    p_max_kw: NDArray, table: NDArray, row: NDArray, extra: NDArray, flat_kw: NDArray
+) -> tuple[NDArray, ...]:
+    """The charging pairs and their cost segments (the fields of ``objective.ChargeSegments``).
+
+    Parameters
+    ----------
+    p_max_kw : ndarray (n, T)
+        Power limits [kW]; a pair is a cell above 0.
+    table, row : ndarray (R, T) and (n,)
+        Cost per kWh of the first segment: ``table[row[i], t]``.
+    extra, flat_kw : ndarray (n,)
+        Extra cost above the flat rate (0: none) and the flat rate [kW].
+
+    Returns
+    -------
+    session, slot, first_cost, first_hi_kw, split, above_cost, above_hi_kw : ndarray
+        In row-major order of the cells; ``split`` indexes the pairs whose
+        limit is above a positive-extra session's flat rate.
+    """
+    return _pairs(
+        np.ascontiguousarray(p_max_kw, dtype=np.float64),
+        np.ascontiguousarray(table, dtype=np.float64),
+        np.ascontiguousarray(row, dtype=np.int64),
+        np.ascontiguousarray(extra, dtype=np.float64),
+        np.ascontiguousarray(flat_kw, dtype=np.float64),
+    )
+
+
+def charge_pairs_reference(p_max_kw, table, row, extra, flat_kw) -> tuple[NDArray, ...]:
+    """:func:`charge_pairs` in numpy."""
+    session, slot = np.nonzero(p_max_kw > 0)
+    first_cost = table[row[session], slot]
+    p_max = p_max_kw[session, slot]
+    split = np.flatnonzero((extra[session] > 0) & (p_max > flat_kw[session]))
+    first_hi = p_max.copy()
+    first_hi[split] = flat_kw[session[split]]
+    above_cost = first_cost[split] + extra[session[split]]
+    return session, slot, first_cost, first_hi, split, above_cost, p_max[split] - first_hi[split]
+
+
+@jit
+def _pairs(p_max_kw, table, row, extra, flat_kw):
+    n, n_slots = p_max_kw.shape
+    count, count_split = 0, 0
+    for i in range(n):
+        for t in range(n_slots):
+            if p_max_kw[i, t] > 0:
+                count += 1
+                if extra[i] > 0 and p_max_kw[i, t] > flat_kw[i]:
+                    count_split += 1
+    session = np.empty(count, np.int64)
+    slot = np.empty(count, np.int64)
+    first_cost = np.empty(count)
+    first_hi = np.empty(count)
+    split = np.empty(count_split, np.int64)
+    above_cost = np.empty(count_split)
+    above_hi = np.empty(count_split)
+    k, s = 0, 0
+    for i in range(n):
+        r = row[i]
+        for t in range(n_slots):
+            limit = p_max_kw[i, t]
+            if not limit > 0:
+                continue
+            session[k], slot[k] = i, t
+            cost = table[r, t]
+            first_cost[k] = cost
+            first_hi[k] = limit
+            if extra[i] > 0 and limit > flat_kw[i]:
+                first_hi[k] = flat_kw[i]
+                split[s] = k
+                above_cost[s] = cost + extra[i]
+                above_hi[s] = limit - flat_kw[i]
+                s += 1
+            k += 1
+    return session, slot, first_cost, first_hi, split, above_cost, above_hi

@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fera_flex.errors import InputError
+from fera_flex.scheduling._cell_passes import charge_pairs
 from fera_flex.scheduling.problem import PROFILE_TYPES, ChargingProblem
 
 __all__ = [
@@ -294,21 +295,7 @@ def charge_segments(
     problem: ChargingProblem, options: ObjectiveOptions, unit_eur_per_kwh: float, need_kwh: NDArray
 ) -> ChargeSegments:
     """The cost segments of every charging pair, REGULAR flat rates from ``need_kwh`` (n,)."""
-    session, slot = np.nonzero(problem.power_max_kw > 0)
     table, row = _per_kwh_table(problem, options, False, unit_eur_per_kwh)
-    first_cost = table[row[session], slot]
     extra = regular_above_flat_costs(problem, options, unit_eur_per_kwh)
     flat_kw = regular_flat_rate_kw(problem, need_kwh)
-    p_max = problem.power_max_kw[session, slot]
-    split = np.flatnonzero((extra[session] > 0) & (p_max > flat_kw[session]))
-    first_hi = p_max.copy()
-    first_hi[split] = flat_kw[session[split]]
-    return ChargeSegments(
-        session=session,
-        slot=slot,
-        first_cost=first_cost,
-        first_hi_kw=first_hi,
-        split=split,
-        above_cost=first_cost[split] + extra[session[split]],
-        above_hi_kw=p_max[split] - first_hi[split],
-    )
+    return ChargeSegments(*charge_pairs(problem.power_max_kw, table, row, extra, flat_kw))
