@@ -144,7 +144,8 @@ def exit_priced_flow(
     fixed[back] = True
     cap = upper - forced
     cap[back] = 0.0  # the return arc carries the flow value; it is no path's part
-    exits = (head == sink) & (cap > tol)
+    into_sink = head == sink
+    exits = into_sink & (cap > tol)
     free = ~(fixed | exits)
     cost_tol = _cost_tolerance(cost)
     if not _priced(reduced, free, cost_tol) or np.any((head == source) & ~fixed):
@@ -198,8 +199,10 @@ def exit_priced_flow(
             excess[source] = bound
             paths += send()
         open_exits(exit_arcs)
-        put(backward, res[backward] + forced - lower)  # the residual graph of the given bounds
-        put(backward[back], float((lower + res[backward])[head == sink].sum()))
+        implied = np.flatnonzero(forced != lower)  # the residual graph of the given bounds
+        put(backward[implied], res[backward[implied]] + forced[implied] - lower[implied])
+        last = np.flatnonzero(into_sink)
+        put(backward[back], float((lower[last] + res[backward[last]]).sum()))
         put(forward[back], np.inf)
         seed_node, seed_price = _seeds(
             tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
