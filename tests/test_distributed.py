@@ -259,15 +259,17 @@ def test_max_pending_bounds_how_far_the_items_are_read():
 
 def test_stopping_early_cancels_the_tasks_not_started():
     gate = threading.Event()
-    futures = []
+    second = threading.Event()  # the first task ends only once a second one is submitted:
+    futures = []  # else a fast first result streams out before anything else is submitted
 
     class Gated(ThreadPoolExecutor):
         def submit(self, fn, /, *args, **kwargs):
             first = not futures
+            if not first:
+                second.set()
 
             def run():
-                if not first:
-                    gate.wait(30)
+                (second if first else gate).wait(30)
                 return fn(*args, **kwargs)
 
             futures.append(super().submit(run))
