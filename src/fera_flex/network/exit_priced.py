@@ -163,17 +163,19 @@ def exit_priced_flow(
     forward, backward = graph.forward, graph.backward
     with graph.residuals() as (res, rev):  # rev: the mates' residuals (the kernels')
 
-        def put(entries, values):
-            res[entries] = values
-            rev[graph.mate[entries]] = values
+        def put(arcs, values, direction=forward, mates=backward):
+            """Set the residuals of ``arcs``' entries in ``direction`` (and their mates' rev)."""
+            res[direction[arcs]] = values
+            rev[mates[arcs]] = values
 
-        put(forward, np.where(exits, 0.0, cap))  # exits open one price at a time
+        every = slice(None)
+        put(every, np.where(exits, 0.0, cap))  # exits open one price at a time
         exit_arcs = np.flatnonzero(exits)
         exit_price = reduced[exit_arcs]
         prices, group = np.unique(exit_price, return_inverse=True)
 
         def open_exits(arcs):
-            put(forward[arcs], cap[arcs] - res[backward[arcs]])
+            put(arcs, cap[arcs] - res[backward[arcs]])
 
         def send():
             return _augment.route(graph.start, graph.to, graph.mate, res, rev, excess, sink, tol)[1]
@@ -187,7 +189,7 @@ def exit_priced_flow(
         if excess.sum() > max(1e-9 * scale, tol * n):
             flow = forced + res[backward]
             return FlowSolution("infeasible", flow, np.zeros(n), np.nan, paths, _NO_BASIS)
-        put(forward[exit_arcs], 0.0)
+        put(exit_arcs, 0.0)
         bound = float(cap[exit_arcs].sum())
         profitable = np.flatnonzero(prices + reduced[back] < -cost_tol)
         if profitable.size and not np.isfinite(bound):
@@ -200,10 +202,11 @@ def exit_priced_flow(
             paths += send()
         open_exits(exit_arcs)
         implied = np.flatnonzero(forced != lower)  # the residual graph of the given bounds
-        put(backward[implied], res[backward[implied]] + forced[implied] - lower[implied])
+        gained = res[backward[implied]] + forced[implied] - lower[implied]
+        put(implied, gained, backward, forward)
         last = np.flatnonzero(into_sink)
-        put(backward[back], float((lower[last] + res[backward[last]]).sum()))
-        put(forward[back], np.inf)
+        put(back, float((lower[last] + res[backward[last]]).sum()), backward, forward)
+        put(back, np.inf)
         seed_node, seed_price = _seeds(
             tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol
         )
