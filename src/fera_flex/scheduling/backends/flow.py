@@ -550,17 +550,21 @@ def _cost_eur(prepared: _Prepared, flow: NDArray) -> float:
 def _prices(prepared: _Prepared, solution: FlowSolution, cost: NDArray, eur: float):
     """Node import shadow prices and session energy prices [EUR/kWh] from the potentials."""
     network, problem = prepared.network, prepared.problem
-    reduced = solution.reduced_cost(network.tail, network.head, cost)
-    import_price = np.zeros((problem.n_nodes, problem.n_slots))
+
+    def reduced(arcs):  # of the arcs priced only: at 100,000 sessions most arcs are neither
+        return solution.reduced_cost(network.tail[arcs], network.head[arcs], cost[arcs])
+
+    shape = (problem.n_nodes, problem.n_slots)
+    import_price = np.zeros(shape)  # calloc: the pages no limit touches stay untouched
     import_price[network.limit_node, network.limit_slot] = np.maximum(
-        in_eur(-reduced[network.limit_arcs], eur), 0.0
+        in_eur(-reduced(network.limit_arcs), eur), 0.0
     )
     energy = in_eur(prepared.greedy_marginal, network.unit_eur_per_kwh)
     sessions = network.network_sessions
-    energy[sessions] = in_eur(reduced[network.need_arcs] / problem.charge_efficiency[sessions], eur)
+    energy[sessions] = in_eur(reduced(network.need_arcs) / problem.charge_efficiency[sessions], eur)
     return {
         "node_import_price_eur_per_kwh": import_price,
-        "node_export_price_eur_per_kwh": np.zeros_like(import_price),
+        "node_export_price_eur_per_kwh": np.zeros(shape),
         "session_energy_price_eur_per_kwh": energy,
     }
 
