@@ -73,7 +73,8 @@ def is_exit_priced(tail, head, cost, offset, free) -> bool:
 
 def _priced(reduced, free, tolerance: float) -> bool:
     """Whether every ``free`` arc's ``reduced`` cost is 0 to ``tolerance``."""
-    return not np.any(~(np.abs(reduced) <= tolerance) & free)  # NaN: not 0
+    largest = np.max(np.abs(reduced), where=free, initial=0.0)
+    return bool(largest <= tolerance)  # a NaN is not 0: its max is NaN
 
 
 def _cost_tolerance(cost) -> float:
