@@ -158,3 +158,56 @@ def test_offers_around_a_plan_that_leaves_needs_short_keep_every_session_at_its_
     assert after.sum() >= before.sum() - 1e-4
     need = problem.energy_min_kwh
     assert ((need - after) / need).max() <= ((need - before) / need).max() + 1e-6
+
+
+def _share_one_by_one(problem, load_kw, node, rivals):
+    """The sharing rule for one node, rival by rival: the reference for the batched shares."""
+    ancestors = problem.ancestors()
+    above = ancestors[node, 1:]
+    above = above[above >= 0]
+    ev_max = problem.node_ev_max_kw
+    if not np.isfinite(ev_max[above]).any():
+        return None
+    others = np.setdiff1d(np.asarray(rivals, dtype=np.int64), [node])
+
+    def room(k):
+        return np.maximum(
+            np.minimum(problem.node_ev_max_kw[k], problem.node_power_max_kw[k]) - load_kw[k], 0.0
+        )
+
+    cap = ev_max[node].copy()
+    for u in above:
+        if not np.isfinite(ev_max[u]).any():
+            continue
+        sharing = [node]
+        for other in others:
+            line = ancestors[other]
+            nested = node in line or other in ancestors[node]
+            if not nested and u in line[1:]:
+                sharing.append(other)
+        headroom = np.maximum(ev_max[u] - load_kw[u], 0.0)
+        rooms = np.array([room(k) for k in sharing])
+        total = rooms.sum(axis=0)
+        fraction = np.where(total > 0, rooms[0] / np.where(total > 0, total, 1.0), 1 / len(sharing))
+        with np.errstate(invalid="ignore"):
+            share = np.where(np.isinf(headroom), np.inf, fraction * headroom)
+        cap = np.minimum(cap, load_kw[node] + share)
+    return cap
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batched_shares_equal_the_rule_node_by_node(seed):
+    from fera_flex.flexibility.sharing import upstream_share_kw
+
+    rng = np.random.default_rng(seed)
+    problem = random_problem(60, 16, seed=seed, overload=1.5)
+    load = problem.node_loads_kw(schedule(problem).charge_kw)
+    nodes = rng.permutation(problem.n_nodes)[: rng.integers(1, problem.n_nodes + 1)]
+    for node in nodes:
+        rivals = [k for k in nodes if k != node]
+        got = upstream_share_kw(problem, load, int(node), rivals)
+        expected = _share_one_by_one(problem, load, int(node), rivals)
+        if expected is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

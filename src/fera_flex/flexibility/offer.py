@@ -287,7 +287,7 @@ def _market(problem, node, plan, window, rivals) -> _Market:
         )
     index = problem.node_index(node)
     first, stop = _window(problem, window)
-    rival_indices = [problem.node_index(rival) for rival in rivals]
+    rival_indices = problem.node_indices(rivals)
     net_kw, load = _baseline(plan)
     sessions = problem.sessions_under(index)
     market, at = problem.subtree(index), 0

@@ -203,8 +203,8 @@ def flexibility_offers(
     plan = plan if plan is not None else schedule(problem)
     if nodes is None:
         nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
-    indices = [problem.node_index(node) for node in nodes]
-    offering = set(indices) | {problem.node_index(rival) for rival in rivals}
+    indices = problem.node_indices(nodes).tolist()
+    offering = set(indices) | set(problem.node_indices(rivals).tolist())
     steps = _resolutions(problem, indices, resolution)
     offers = []
     for index, step in zip(indices, steps, strict=True):

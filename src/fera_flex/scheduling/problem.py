@@ -712,9 +712,33 @@ class ChargingProblem:
         if isinstance(node, (int, np.integer)) and not isinstance(node, bool):
             if 0 <= node < self.n_nodes:
                 return int(node)
-        elif isinstance(node, str) and node in self.node_ids:
-            return self.node_ids.index(node)
+        elif isinstance(node, str):
+            found = self._node_positions().get(node)
+            if found is not None:
+                return found
         raise InputError("ChargingProblem", "node", node, "no such node index or id")
+
+    def node_indices(self, nodes: Any) -> NDArray[np.int64]:
+        """:meth:`node_index` of each of ``nodes`` (an integer array is checked at once).
+
+        Raises
+        ------
+        InputError
+            For the first unknown node.
+        """
+        array = np.asarray(nodes)
+        if array.dtype.kind not in "iu":  # ids, or a mix: one by one
+            return np.array([self.node_index(node) for node in nodes], dtype=np.int64)
+        outside = (array < 0) | (array >= self.n_nodes)
+        if outside.any():
+            self.node_index(int(array[outside][0]))  # raises, naming it
+        return array.astype(np.int64)
+
+    def _node_positions(self) -> dict[str, int]:
+        """Node id -> index (computed once)."""
+        return self._derived_value(
+            "node_positions", lambda: {node_id: k for k, node_id in enumerate(self.node_ids)}
+        )
 
     def subtree_nodes(self, node: int | str) -> NDArray[np.int64]:
         """Indices of a node and all its descendants, parents before children (``node`` first)."""
