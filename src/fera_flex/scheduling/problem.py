@@ -664,7 +664,10 @@ class ChargingProblem:
         -------
         ChargingProblem
         """
-        rows = self._session_rows(sessions)
+        return self._rebuilt(self._selected_arguments(self._session_rows(sessions)))
+
+    def _selected_arguments(self, rows: NDArray[np.int64]) -> dict[str, Any]:
+        """:meth:`from_arrays` arguments of the problem with only the sessions ``rows``."""
         arguments = self._arguments()
         for name in _SESSION_ARRAYS:
             value = arguments[name]
@@ -677,7 +680,7 @@ class ChargingProblem:
         arguments["evse_power_max_kw"] = {
             uid: rating for uid, rating in arguments["evse_power_max_kw"].items() if uid in kept
         }
-        return self._rebuilt(arguments)
+        return arguments
 
     def _session_rows(self, sessions: Any) -> NDArray[np.int64]:
         where = "ChargingProblem.select"
@@ -763,8 +766,7 @@ class ChargingProblem:
         position[nodes] = np.arange(nodes.size)
         parent = position[np.maximum(self.node_parent[nodes], 0)]
         parent[0] = -1
-        selected = self.select(self.sessions_under(node))
-        arguments = selected._arguments()
+        arguments = self._selected_arguments(self.sessions_under(node))  # one validation, not two
         for name in (
             "node_capacity_kw",
             "export_capacity_kw",
@@ -776,7 +778,7 @@ class ChargingProblem:
         ):
             arguments[name] = arguments[name][nodes]
         arguments["node_parent"] = parent
-        arguments["node_of_session"] = position[selected.node_of_session]
+        arguments["node_of_session"] = position[arguments["node_of_session"]]
         arguments["node_ids"] = [self.node_ids[k] for k in nodes]
         return self._rebuilt(arguments)
 
