@@ -185,3 +185,34 @@ def test_implied_lower_bounds_give_the_optimum_and_duals_of_the_given_bounds(see
     if status == "optimal":
         assert solution.objective == pytest.approx(objective, abs=1e-7)
         certify(solution, tail, head, loose, upper, cost)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_arc_set_up_kernel_equals_its_numpy_twin(seed):
+    """Exit-priced networks, and ones that are not: a cost on an inner arc, no return arc,
+    a node that must receive flow, a NaN cost."""
+    from fera_flex.network.exit_priced import _arcs, _arcs_reference
+    from fera_flex.network.mincost import COST_RTOL, FLOW_RTOL
+
+    tail, head, lower, upper, cost, offset = exit_priced_network(seed, integer=seed % 2 == 0)
+    tail, head = tail.astype(np.int64), head.astype(np.int64)
+    lower, upper, cost = (np.asarray(a, dtype=np.float64).copy() for a in (lower, upper, cost))
+    case = seed % 5
+    if case == 1:
+        inner = np.flatnonzero((head != SINK) & (upper > lower))
+        cost[inner[0]] += 1.0
+    elif case == 2:
+        tail, head, lower, upper, cost = (a[:-1] for a in (tail, head, lower, upper, cost))
+    elif case == 3:
+        total = np.flatnonzero((tail == SOURCE) & (head == HUB))[0]
+        lower[total] = 0.0
+    elif case == 4 and seed % 10 == 9:
+        cost[0] = np.nan
+    implied = lower.copy()
+    arguments = (tail, head, lower, upper, cost, np.asarray(offset, dtype=np.float64), implied)
+    kernel = _arcs(*arguments, SOURCE, SINK, FLOW_RTOL, COST_RTOL)
+    twin = _arcs_reference(*arguments, SOURCE, SINK, FLOW_RTOL, COST_RTOL)
+    assert kernel[0] == twin[0]
+    if twin[0]:
+        for got, expected in zip(kernel[1:], twin[1:], strict=True):
+            np.testing.assert_array_equal(got, expected)
