@@ -249,7 +249,15 @@ def exit_priced_flow(
         put(every, np.where(exits, 0.0, cap))  # exits open one price at a time
         exit_arcs = np.flatnonzero(exits)
         exit_price = reduced[exit_arcs]
-        prices, group = np.unique(exit_price, return_inverse=True)
+        # the exits by price, cheapest first (group g: a slice of by_price)
+        by_price = np.argsort(exit_price, kind="stable")
+        ordered = exit_price[by_price]
+        cuts = np.flatnonzero(np.diff(ordered)) + 1
+        bounds = np.concatenate([[0], cuts, [ordered.size]]) if ordered.size else np.zeros(1, int)
+        prices = ordered[bounds[:-1]]
+
+        def group(g):
+            return exit_arcs[by_price[bounds[g] : bounds[g + 1]]]
 
         def open_exits(arcs):
             put(arcs, cap[arcs] - res[backward[arcs]])
@@ -261,7 +269,7 @@ def exit_priced_flow(
         for g in range(prices.size):  # 1. the forced supply, cheapest exits first
             if excess.sum() <= tol:
                 break
-            open_exits(exit_arcs[group == g])
+            open_exits(group(g))
             paths += send()
         if excess.sum() > max(1e-9 * scale, tol * n):
             flow = forced + res[backward]
@@ -274,7 +282,7 @@ def exit_priced_flow(
                 "unbounded", np.full(m, np.nan), np.zeros(n), np.nan, paths, _NO_BASIS
             )
         for g in profitable:  # 2. profitable extra flow, cheapest exits first
-            open_exits(exit_arcs[group == g])
+            open_exits(group(g))
             excess[source] = bound
             paths += send()
         open_exits(exit_arcs)

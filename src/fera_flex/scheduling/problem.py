@@ -997,13 +997,20 @@ class ChargingProblem:
 
         Any per-session array ``(n, ...)`` is summed the same way into ``(m, ...)``.
         """
-        ancestors = self.ancestors()[self.node_of_session]
-        session, level = np.nonzero(ancestors >= 0)
-        through = sp.csr_matrix(
-            (np.ones(session.size), (ancestors[session, level], session)),
-            shape=(self.n_nodes, self.n_sessions),
-        )
-        return np.asarray(through @ np.asarray(net_kw, dtype=np.float64))
+        return np.asarray(self._through() @ np.asarray(net_kw, dtype=np.float64))
+
+    def _through(self) -> sp.csr_matrix:
+        """The (m, n) 0/1 matrix of which sessions each node's load sums (computed once)."""
+
+        def build():
+            ancestors = self.ancestors()[self.node_of_session]
+            session, level = np.nonzero(ancestors >= 0)
+            return sp.csr_matrix(
+                (np.ones(session.size), (ancestors[session, level], session)),
+                shape=(self.n_nodes, self.n_sessions),
+            )
+
+        return self._derived_value("through", build)
 
     def evse_loads_kw(self, charge_kw: Any) -> NDArray[np.float64]:
         """Summed charging power on every shared EVSE per slot [kW], (E, T)."""
