@@ -17,6 +17,8 @@ from fera_flex.scheduling._cell_passes import (
     last_charging_slot_reference,
     scale_rows,
     scale_rows_reference,
+    summed_power,
+    summed_power_reference,
 )
 
 
@@ -118,3 +120,15 @@ def test_charge_pairs_equal_numpy(seed):
     for got, expected in zip(kernel, twin, strict=True):
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_summed_power_equals_numpy(seed):
+    rng = np.random.default_rng(seed)
+    shape = (9, 7)
+    cell = rng.integers(0, 63, rng.integers(0, 120))  # repeated cells: segments of one pair
+    power = rng.uniform(0, 6, cell.size)
+    p_max = np.where(rng.random(shape) < 0.7, 11.0, rng.uniform(0, 4, shape))
+    np.testing.assert_array_equal(
+        summed_power(shape, cell, power, p_max), summed_power_reference(shape, cell, power, p_max)
+    )

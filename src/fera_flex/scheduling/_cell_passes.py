@@ -20,7 +20,8 @@ each has a numpy twin (``*_reference``) that tests compare it with.
 
 **Pairs.** :func:`charge_pairs` lists the (session, slot) cells that can
 charge with their cost segments, for the flow backend and the standard
-form, in one pass over the power limits.
+form, in one pass over the power limits; :func:`summed_power` turns the
+segments' power back into (n, T).
 
 Examples
 --------
@@ -53,6 +54,8 @@ __all__ = [
     "last_charging_slot_reference",
     "scale_rows",
     "scale_rows_reference",
+    "summed_power",
+    "summed_power_reference",
 ]
 
 CELL_KINDS = ("negative", "outside_window", "power_max", "discharge_max", "min_rate", "discharging")
@@ -309,3 +312,40 @@ def _pairs(p_max_kw, table, row, extra, flat_kw):
                 s += 1
             k += 1
     return session, slot, first_cost, first_hi, split, above_cost, above_hi
+
+
+def summed_power(
+    shape: tuple[int, int], cell: NDArray, power_kw: NDArray, p_max_kw: NDArray
+) -> NDArray[np.float64]:
+    """Segment power summed into its (session, slot) cells, (n, T) [kW], at most ``p_max_kw``.
+
+    ``cell`` are flat cell indices (``session * T + slot``), ``power_kw`` the
+    power of each segment; cells sum in input order. The flow backend's
+    plan from its arc flows, without the (n, T) passes of a ``bincount``,
+    reshape and ``minimum``.
+    """
+    cell = np.ascontiguousarray(cell, dtype=np.int64)
+    power = np.ascontiguousarray(power_kw, dtype=np.float64)
+    p_max = np.ascontiguousarray(p_max_kw, dtype=np.float64)
+    return _summed(shape[0], shape[1], cell, power, p_max)
+
+
+def summed_power_reference(shape, cell, power_kw, p_max_kw) -> NDArray[np.float64]:
+    """:func:`summed_power` in numpy."""
+    charge = np.bincount(cell, power_kw, minlength=shape[0] * shape[1])
+    charge = charge.astype(np.float64, copy=False).reshape(shape)  # (no cells: integers)
+    return np.minimum(charge, p_max_kw, out=charge)
+
+
+@jit
+def _summed(n, n_slots, cell, power, p_max):
+    out = np.zeros(n * n_slots)
+    for k in range(cell.size):
+        out[cell[k]] += power[k]
+    flat_max = p_max.ravel()
+    for k in range(cell.size):
+        c = cell[k]
+        cap = flat_max[c]
+        if cap < out[c]:  # NaN stays NaN, as numpy's minimum
+            out[c] = cap
+    return out.reshape(n, n_slots)

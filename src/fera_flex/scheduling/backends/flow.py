@@ -79,6 +79,7 @@ from fera_flex.network import FlowSolution, min_cost_flow
 from fera_flex.network._augment import ResidualGraph, residual_csr
 from fera_flex.network.exit_priced import exit_priced_flow, is_exit_priced
 from fera_flex.network.mincost import COST_RTOL
+from fera_flex.scheduling._cell_passes import summed_power
 from fera_flex.scheduling.charging_network import SINK, SOURCE, ChargingNetwork, non_flow_feature
 from fera_flex.scheduling.dispatch import band_deviation_kw
 from fera_flex.scheduling.greedy import fill_cheapest
@@ -521,10 +522,7 @@ def _power(prepared: _Prepared, flow: NDArray) -> NDArray[np.float64]:
     if network.pair_arcs.size:
         cell = np.concatenate([network.pair_session * n_slots + network.pair_slot, cell])
         power = np.concatenate([flow[network.pair_arcs] / network.pair_hours, power])
-    charge = np.bincount(cell, power, minlength=problem.n_sessions * n_slots)
-    # (bincount of no cells gives integers)
-    charge = charge.astype(np.float64, copy=False).reshape(problem.n_sessions, n_slots)
-    return np.minimum(charge, problem.power_max_kw, out=charge)
+    return summed_power((problem.n_sessions, n_slots), cell, power, problem.power_max_kw)
 
 
 def _deviation_kwh(prepared: _Prepared, charge: NDArray) -> float:
