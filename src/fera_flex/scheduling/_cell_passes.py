@@ -327,7 +327,9 @@ def summed_power(
     cell = np.ascontiguousarray(cell, dtype=np.int64)
     power = np.ascontiguousarray(power_kw, dtype=np.float64)
     p_max = np.ascontiguousarray(p_max_kw, dtype=np.float64)
-    return _summed(shape[0], shape[1], cell, power, p_max)
+    out = np.zeros(shape)  # calloc: pages no cell touches cost nothing (numba's zeros writes them)
+    _summed(out.ravel(), cell, power, p_max.ravel())
+    return out
 
 
 def summed_power_reference(shape, cell, power_kw, p_max_kw) -> NDArray[np.float64]:
@@ -338,14 +340,10 @@ def summed_power_reference(shape, cell, power_kw, p_max_kw) -> NDArray[np.float6
 
 
 @jit
-def _summed(n, n_slots, cell, power, p_max):
-    out = np.zeros(n * n_slots)
+def _summed(out, cell, power, p_max):
     for k in range(cell.size):
         out[cell[k]] += power[k]
-    flat_max = p_max.ravel()
     for k in range(cell.size):
         c = cell[k]
-        cap = flat_max[c]
-        if cap < out[c]:  # NaN stays NaN, as numpy's minimum
-            out[c] = cap
-    return out.reshape(n, n_slots)
+        if p_max[c] < out[c]:  # NaN stays NaN, as numpy's minimum
+            out[c] = p_max[c]
