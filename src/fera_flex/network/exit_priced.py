@@ -234,7 +234,6 @@ def exit_priced_flow(
     if not arcs[0]:
         return None
     _, back, reduced, forced, cap, exits, tol, scale, cost_tol, excess = arcs
-    into_sink = head == sink
 
     graph = graph or _augment.residual_csr(n, tail, head)
     forward, backward = graph.forward, graph.backward
@@ -286,11 +285,11 @@ def exit_priced_flow(
             excess[source] = bound
             paths += send()
         open_exits(exit_arcs)
-        implied = np.flatnonzero(forced != lower)  # the residual graph of the given bounds
-        gained = res[backward[implied]] + forced[implied] - lower[implied]
-        put(implied, gained, backward, forward)
-        last = np.flatnonzero(into_sink)
-        put(back, float((lower[last] + res[backward[last]]).sum()), backward, forward)
+        raised = np.flatnonzero(forced != lower)  # the residual graph of the given bounds
+        gained = res[backward[raised]] + forced[raised] - lower[raised]
+        put(raised, gained, backward, forward)
+        into_sink = np.flatnonzero(head == sink)
+        put(back, float((lower[into_sink] + res[backward[into_sink]]).sum()), backward, forward)
         put(back, np.inf)
         seed_node, seed_price = _seeds(
             tail, res, graph, exit_arcs, exit_price, back, source, reduced, tol

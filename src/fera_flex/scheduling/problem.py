@@ -880,12 +880,11 @@ class ChargingProblem:
         node_room = self._path_minimum(self.node_ev_max_kw)
         if (node_room < highest).any():  # (n, T) work only where some room could cap
             power = np.minimum(power, node_room[self.node_of_session])
-        if not np.isfinite(self.phase_current_max_a).any():  # no phase limit: no phase room
-            return power if power is self.power_max_kw else _sealed(power)
-        phase_room = self._path_minimum(self.node_phase_room_kw()[0])
-        if (phase_room < highest).any():  # one phase's room; sessions use up to three
-            phases = self.session_phases.sum(axis=1)[:, None]
-            power = np.minimum(power, phases * phase_room[self.node_of_session])
+        if np.isfinite(self.phase_current_max_a).any():  # else no phase room to cap
+            phase_room = self._path_minimum(self.node_phase_room_kw()[0])
+            if (phase_room < highest).any():  # one phase's room; sessions use up to three
+                phases = self.session_phases.sum(axis=1)[:, None]
+                power = np.minimum(power, phases * phase_room[self.node_of_session])
         return power if power is self.power_max_kw else _sealed(power)
 
     def _path_minimum(self, per_node: NDArray) -> NDArray[np.float64]:
@@ -927,10 +926,7 @@ class ChargingProblem:
         with ``rows`` (session indices) the power arrays are (n, T) still and
         only those sessions' rows are made, (k, T).
         """
-        charge = np.asarray(charge_kw, dtype=np.float64)
-        hours, efficiency = self.slot_energy_h, self.charge_efficiency
-        if rows is not None:
-            charge, hours, efficiency = charge[rows], hours[rows], efficiency[rows]
+        charge, hours, efficiency = self._charging_rows(charge_kw, rows)
         gained = hours * charge
         gained *= efficiency[:, None]
         if self._v2g():  # V1G problems have no discharge to subtract
@@ -955,11 +951,16 @@ class ChargingProblem:
         """
         if self._v2g():
             return self.battery_gain_kwh(charge_kw, discharge_kw, rows).sum(axis=1)
+        charge, hours, efficiency = self._charging_rows(charge_kw, rows)
+        return np.einsum("ij,ij->i", hours, charge) * efficiency
+
+    def _charging_rows(self, charge_kw: Any, rows: NDArray | None):
+        """Charge power, slot hours and charge efficiencies of the sessions ``rows`` (None: all)."""
         charge = np.asarray(charge_kw, dtype=np.float64)
         hours, efficiency = self.slot_energy_h, self.charge_efficiency
-        if rows is not None:
-            charge, hours, efficiency = charge[rows], hours[rows], efficiency[rows]
-        return np.einsum("ij,ij->i", hours, charge) * efficiency
+        if rows is None:
+            return charge, hours, efficiency
+        return charge[rows], hours[rows], efficiency[rows]
 
     def max_deliverable_kwh(self) -> NDArray[np.float64]:
         """Energy each session could take alone (see :meth:`own_power_max_kw`) [kWh], (n,).
