@@ -164,6 +164,14 @@ def test_route_kernel_matches_its_twin(seed):
     kernel = _augment.labels(*arrays, kernel_rev, seed_node, seed_price, SINK, 1e-12)
     twin = reference.labels(*arrays, kernel_res, seed_node, seed_price, SINK, 1e-12)
     np.testing.assert_array_equal(kernel, twin)
+    # the two sides of the cut the flow left: where the seeds send to, and who sends to them
+    for weight in (kernel_res, kernel_rev):
+        found = _augment.reaching(graph.start, graph.to, weight, seed_node, 1e-12)
+        twin_found = reference.reaching(graph.start, graph.to, weight, seed_node, 1e-12)
+        np.testing.assert_array_equal(found, twin_found)
+    # after a max flow no node with an excess left can send to the sink
+    holding = np.flatnonzero(kernel_excess > 1e-12)
+    assert not _augment.reaching(graph.start, graph.to, kernel_res, holding, 1e-12)[SINK]
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -110,7 +110,7 @@ class FlowOracle:
     """Min-cost flows on the subtree's network, the root's arc per slot measured."""
 
     def __init__(self, problem: ChargingProblem) -> None:
-        network = ChargingNetwork.of(problem, ObjectiveOptions(), root_slots=True)
+        network = ChargingNetwork.of(problem, ObjectiveOptions(), measured=[0])
         self._network = network
         every_need = Stage(StageGoal.ECONOMIC, needs_met=True)
         self._lower, self._upper, _, _ = network.stage_arrays(problem, every_need)

@@ -65,12 +65,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility._oracles import BoxOracle, FlowOracle, LPOracle
-from fera_flex.scheduling.charging_network import binding_limits, non_flow_feature
+from fera_flex.scheduling.charging_network import binding_limits, non_flow_features
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import capped_energy_range
 from fera_flex.timeseries import TimeGrid
 
-__all__ = ["FlexibilityEnvelope", "NodeFlexibility", "aggregate"]
+__all__ = ["FlexibilityEnvelope", "NodeFlexibility", "aggregate", "exact_nodes"]
 
 
 @dataclass(frozen=True)
@@ -257,12 +257,35 @@ def aggregate(problem: ChargingProblem, node: int | str) -> NodeFlexibility:
     return NodeFlexibility(problem, node)
 
 
+def exact_nodes(problem: ChargingProblem, nodes: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each node's set is a g-polymatroid (``aggregate(problem, node).exact``), (k,)."""
+    inexact = np.zeros(problem.n_nodes, dtype=bool)  # a feature somewhere in the subtree
+    ancestors = problem.ancestors()
+    for _, sessions, own in _inexact_features(problem):
+        above = np.concatenate([ancestors[problem.node_of_session[sessions]], ancestors[own]])
+        inexact[above[above >= 0]] = True
+    return ~inexact[nodes]
+
+
 def _lp_feature(problem: ChargingProblem) -> str | None:
     """The first feature that takes the set outside the g-polymatroids, or None."""
-    feature = non_flow_feature(problem)
-    if ((problem.power_max_kw > 0) & (problem.presence < 1)).any():
-        feature = "partial-slot presence (a slot's energy weight below 1: not the node's kW x slot)"
-    return None if feature is None else f"{feature}: not a g-polymatroid"
+    for feature, sessions, nodes in _inexact_features(problem):
+        if sessions.any() or nodes.any():
+            return f"{feature}: not a g-polymatroid"
+    return None
+
+
+def _inexact_features(problem: ChargingProblem) -> list[tuple[str, NDArray, NDArray]]:
+    """What takes a set outside the g-polymatroids: (feature, sessions (n,), nodes (m,))."""
+    partial = ((problem.power_max_kw > 0) & (problem.presence < 1)).any(axis=1)
+    return [
+        *non_flow_features(problem),
+        (
+            "partial-slot presence (a slot's energy weight below 1: not the node's kW x slot)",
+            partial,
+            np.zeros(problem.n_nodes, dtype=bool),
+        ),
+    ]
 
 
 def _limits_can_bind(problem: ChargingProblem) -> bool:

@@ -48,6 +48,7 @@ Examples
 --------
 >>> from fera_flex.scenarios import random_problem
 >>> problem = random_problem(12, n_slots=16, seed=3)
+>>> from fera_flex.flexibility import battery_offer
 >>> offer = battery_offer(problem, 0, window=(4, 12))
 >>> offer.shape, offer.energy_max_kwh.size
 ('battery', 8)
@@ -56,7 +57,6 @@ Examples
 True
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,13 +64,20 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from fera_flex.flexibility._dominance import dominance_box_kw
-from fera_flex.flexibility.offer import NodeOffer, _kept, _Market, _market, _rooms, _window_grid
-from fera_flex.scheduling.plan import ChargingPlan
+from fera_flex.flexibility._level import widest_boxes_kw
+from fera_flex.flexibility.offer import (
+    NodeOffer,
+    _baseline,
+    _kept,
+    _Market,
+    _market,
+    _rooms,
+    _window_grid,
+)
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import capped_energy_range
 
-__all__ = ["BAND_SHRINK", "battery_offer", "witness_box_kw"]
+__all__ = ["BAND_SHRINK", "battery_of", "witness_box_kw"]
 
 BAND_SHRINK = 1e-6
 """Relative shrink of the LP's bands (and their absolute floor in kW or kWh is this too)."""
@@ -88,33 +95,32 @@ SHARE_FLOOR = 1e-12
 """Change of a fill-level share between slots below which it is float rounding (kept at 0)."""
 
 
-def battery_offer(
-    problem: ChargingProblem,
-    node: int | str,
-    plan: ChargingPlan | None = None,
-    window: tuple[int, int] | None = None,
-    rivals: Sequence[int | str] = (),
-) -> NodeOffer:
-    """The battery offer of a node over a window (see the module documentation).
+def battery_of(problem: ChargingProblem, node: int, plan, window, share) -> NodeOffer:
+    """The battery offer of a node (see the module documentation) with its ``share``.
 
-    ``rivals`` are the other nodes offering at the same time (their shares of
-    the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
+    ``share``: the node's EV limit cut to its share of the limits above it
+    (:func:`~fera_flex.flexibility.sharing.upstream_shares_kw`), or None;
+    :func:`fera_flex.flexibility.battery_offer` is the public form.
     """
-    market = _market(problem, node, plan, window, rivals)
+    market = _market(problem, node, plan, window, share)
     flexibility, baseline = market.flexibility, market.baseline_kw
     first, stop = market.first, market.stop
-    rooms = _rooms(flexibility, baseline, first, stop)
-    room_up, room_down = (room[first:stop] for room in rooms)
-    witness = _Witness(market)
-    bands = witness.bands(room_up, room_down)
-    if flexibility.exact:  # the exact box is a battery too (its fill level: the band's sums)
-        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop, rooms)
-        dt_h = market.problem.grid.dt_h
+    dt_h = market.problem.grid.dt_h
+    if flexibility.exact:  # the rooms, and the exact box, a battery too (fill level: its sums)
+        net_kw, load = _baseline(plan)
+        boxes = widest_boxes_kw(problem, net_kw, load, np.array([node]), [share], first, stop)
+        room_up, room_down, up_kw, down_kw = (values[0] for values in boxes)
+    else:
+        room_up, room_down = (
+            room[first:stop] for room in _rooms(flexibility, baseline, first, stop)
+        )
+    bands = _Witness(market).bands(room_up, room_down)
+    if flexibility.exact:
         box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
         bands = max(bands, box, key=lambda b: _kept_score(b, room_up, room_down, dt_h))
     up, down, fill_high, fill_low = bands
     inside = baseline[first:stop]
-    cumulative = np.cumsum(inside) * market.problem.grid.dt_h
+    cumulative = np.cumsum(inside) * dt_h
     return NodeOffer(
         node_id=flexibility.node_id,
         grid=_window_grid(market.problem, first, stop),

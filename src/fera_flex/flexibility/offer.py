@@ -17,7 +17,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.errors import InputError
 from fera_flex.flexibility.aggregate import NodeFlexibility, aggregate
-from fera_flex.flexibility.sharing import upstream_share_kw
 from fera_flex.models.fera import FlexibilityOffer
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -277,22 +276,17 @@ class _Market:
     plan: ChargingPlan
 
 
-def _market(problem, node, plan, window, rivals) -> _Market:
-    """The market of one node's offer (see :class:`_Market`)."""
-    if plan is None:
-        plan = schedule(problem)
-    if not isinstance(plan, ChargingPlan) or plan.problem.grid != problem.grid:
-        raise InputError(
-            "offer", "plan", type(plan).__name__, "must be a plan on the problem's grid"
-        )
-    index = problem.node_index(node)
+def _market(problem, node: int, plan: ChargingPlan, window, share) -> _Market:
+    """The market of one node's offer (see :class:`_Market`) with its ``share`` of the limits above.
+
+    ``share``: the node's EV limit per slot cut to its share
+    (:func:`~fera_flex.flexibility.sharing.upstream_shares_kw`), or None.
+    """
     first, stop = _window(problem, window)
-    rival_indices = problem.node_indices(rivals)
     net_kw, load = _baseline(plan)
-    sessions = problem.sessions_under(index)
-    market, at = problem.subtree(index), 0
+    sessions = problem.sessions_under(node)
+    market, at = problem.subtree(node), 0
     changes = {}
-    share = upstream_share_kw(problem, load, index, rival_indices)
     if share is not None:
         capacity = market.node_capacity_kw.copy()
         capacity[at] = np.minimum(capacity[at], market.node_base_load_kw[at] + share)
@@ -308,11 +302,22 @@ def _market(problem, node, plan, window, rivals) -> _Market:
         node=at,
         net_kw=net_kw[sessions],
         flexibility=aggregate(market, at),
-        baseline_kw=load[index],
+        baseline_kw=load[node],
         first=first,
         stop=stop,
         plan=plan,
     )
+
+
+def _baseline_plan(problem: ChargingProblem, plan) -> ChargingPlan:
+    """The plan an offer is made against: ``plan``, or ``schedule(problem)`` when None."""
+    if plan is None:
+        return schedule(problem)
+    if not isinstance(plan, ChargingPlan) or plan.problem.grid != problem.grid:
+        raise InputError(
+            "offer", "plan", type(plan).__name__, "must be a plan on the problem's grid"
+        )
+    return plan
 
 
 _BASELINES: dict[int, tuple] = {}

@@ -15,7 +15,8 @@ within its rules has a split over the sessions.
   of ``Q`` is at least ``hi`` (respectively at most ``lo``) on ``W``: two
   feasibility checks instead of ``2^|W|``. The box is the baseline widened by
   the largest common fraction of each slot's own up (down) room for which
-  that check passes (bisection on the fraction).
+  that check passes (found exactly by Newton steps on max flows,
+  :mod:`fera_flex.flexibility._level`).
 - **options**: a few alternative profiles, each a member of the set (the
   set's optimum for a price that favours more, less, earlier or later load
   in the window), priced by its opportunity cost: the plan that follows it
@@ -50,10 +51,21 @@ from datetime import timedelta
 import numpy as np
 
 from fera_flex.errors import InputError
-from fera_flex.flexibility._dominance import dominance_box_kw
-from fera_flex.flexibility.battery import battery_offer, witness_box_kw
+from fera_flex.flexibility._level import widest_boxes_kw
+from fera_flex.flexibility.aggregate import exact_nodes
+from fera_flex.flexibility.battery import battery_of, witness_box_kw
 from fera_flex.flexibility.disaggregate import disaggregate
-from fera_flex.flexibility.offer import NodeOffer, _kept, _market, _rooms, _window_grid
+from fera_flex.flexibility.offer import (
+    NodeOffer,
+    _baseline,
+    _baseline_plan,
+    _kept,
+    _market,
+    _rooms,
+    _window,
+    _window_grid,
+)
+from fera_flex.flexibility.sharing import upstream_shares_kw
 from fera_flex.models.fera import FlexibilityDispatch
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -80,27 +92,25 @@ def box_offer(
     ``rivals`` are the other nodes offering at the same time (their shares of
     the limits above them are kept free, :mod:`fera_flex.flexibility.sharing`).
     """
-    market = _market(problem, node, plan, window, rivals)
-    flexibility, baseline = market.flexibility, market.baseline_kw
-    first, stop = market.first, market.stop
-    inside = slice(first, stop)
-    room_up, room_down = _rooms(flexibility, baseline, first, stop)
-    if flexibility.exact:
-        up_kw, down_kw = dominance_box_kw(flexibility, baseline, first, stop, (room_up, room_down))
-    else:
-        up_kw, down_kw = witness_box_kw(market, (room_up[inside], room_down[inside]))
-    high, low = baseline[inside] + up_kw, baseline[inside] - down_kw
-    return NodeOffer(
-        node_id=flexibility.node_id,
-        grid=_window_grid(problem, first, stop),
-        window=(first, stop),
-        shape="box",
-        baseline_kw=baseline[inside],
-        power_min_kw=np.minimum(low, baseline[inside]),
-        power_max_kw=np.maximum(high, baseline[inside]),
-        kept_up=_kept(high - baseline[inside], room_up[inside]),
-        kept_down=_kept(baseline[inside] - low, room_down[inside]),
+    (offer,) = flexibility_offers(problem, plan, [node], shape="box", window=window, rivals=rivals)
+    return offer
+
+
+def battery_offer(
+    problem: ChargingProblem,
+    node: int | str,
+    plan: ChargingPlan | None = None,
+    window: tuple[int, int] | None = None,
+    rivals: Sequence[int | str] = (),
+) -> NodeOffer:
+    """The battery offer of a node (see :mod:`fera_flex.flexibility.battery`).
+
+    ``rivals`` as for :func:`box_offer`.
+    """
+    (offer,) = flexibility_offers(
+        problem, plan, [node], shape="battery", window=window, rivals=rivals
     )
+    return offer
 
 
 def options_offer(
@@ -119,7 +129,113 @@ def options_offer(
     limits above it, and no need above what the baseline delivers) against
     its own optimum, the sessions elsewhere keeping their baseline.
     """
-    market = _market(problem, node, plan, window, rivals)
+    (offer,) = flexibility_offers(
+        problem, plan, [node], shape="options", window=window, rivals=rivals
+    )
+    return offer
+
+
+def flexibility_offers(
+    problem: ChargingProblem,
+    plan: ChargingPlan | None = None,
+    nodes: Sequence[int | str] | None = None,
+    resolution: timedelta | int | Mapping[int | str, timedelta | int] | None = None,
+    shape: str = "box",
+    window: tuple[int, int] | None = None,
+    rivals: Sequence[int | str] = (),
+) -> list[NodeOffer]:
+    """One deliverable offer per node, jointly deliverable across nodes.
+
+    Every upstream limit's headroom is shared between the offering nodes
+    under it first (:mod:`fera_flex.flexibility.sharing`), so any
+    combination of activations of nodes of which none is under another can
+    be delivered at once. The box offers of all nodes with exact sets are
+    made together, one flow network per level of the tree
+    (:mod:`fera_flex.flexibility._level`).
+
+    Parameters
+    ----------
+    problem : ChargingProblem
+    plan : ChargingPlan, optional
+        The baseline; ``schedule(problem)`` when not given.
+    nodes : sequence of node ids or indices, optional
+        Default: every node with sessions under it.
+    resolution : timedelta or seconds, or a mapping node -> that, optional
+        The ISP length of the offers (of each node), a whole multiple of the
+        slot length (:meth:`NodeOffer.resampled`); default the slot length.
+    shape : {"box", "battery", "options"}
+    window : (first_slot, stop_slot), optional
+        The slots the offers cover (default the whole horizon).
+    rivals : sequence of node ids or indices
+        Nodes offering at the same time beyond ``nodes`` (e.g. made in
+        another call): their shares of the limits above are kept free too.
+    """
+    makers = {"battery": battery_of, "options": _options}
+    if shape not in {*makers, "box"}:
+        raise InputError(
+            "flexibility_offers", "shape", shape, f"must be one of {sorted({*makers, 'box'})}"
+        )
+    if nodes is None:
+        nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
+    indices = problem.node_indices(nodes).tolist()
+    _window(problem, window)  # a bad window fails before any schedule is made
+    plan = _baseline_plan(problem, plan)
+    offering = indices + problem.node_indices(rivals).tolist()
+    shares = upstream_shares_kw(problem, _baseline(plan)[1], offering)
+    steps = _resolutions(problem, indices, resolution)
+    if shape == "box":
+        offers = _boxes(problem, plan, indices, window, shares)
+    else:
+        offers = [makers[shape](problem, k, plan, window, shares[k]) for k in indices]
+    return [
+        offer if step is None else offer.resampled(step)
+        for offer, step in zip(offers, steps, strict=True)
+    ]
+
+
+def _boxes(problem, plan, indices: list[int], window, shares) -> list[NodeOffer]:
+    """The box offers of ``indices``: the exact sets level by level, the others one by one."""
+    first, stop = _window(problem, window)
+    net_kw, load = _baseline(plan)
+    nodes = np.asarray(indices, dtype=np.int64)
+    exact = exact_nodes(problem, nodes)
+    offers: dict[int, NodeOffer] = {}
+    together = nodes[exact]
+    room_up, room_down, up, down = widest_boxes_kw(
+        problem, net_kw, load, together, [shares[k] for k in together.tolist()], first, stop
+    )
+    for row, node in enumerate(together.tolist()):
+        rooms = (room_up[row], room_down[row])
+        offers[node] = _box(problem, node, load[node], first, stop, rooms, (up[row], down[row]))
+    for node in nodes[~exact].tolist():
+        market = _market(problem, node, plan, window, shares[node])
+        inside = slice(first, stop)
+        rooms = tuple(room[inside] for room in _rooms(market.flexibility, load[node], first, stop))
+        widths = witness_box_kw(market, rooms)
+        offers[node] = _box(problem, node, load[node], first, stop, rooms, widths)
+    return [offers[node] for node in indices]
+
+
+def _box(problem, node: int, baseline_kw, first: int, stop: int, rooms, widths) -> NodeOffer:
+    """A node's box offer from its window rooms and the box's widths up and down [kW] (W,)."""
+    inside = baseline_kw[first:stop]
+    high, low = inside + widths[0], inside - widths[1]
+    return NodeOffer(
+        node_id=problem.node_ids[node],
+        grid=_window_grid(problem, first, stop),
+        window=(first, stop),
+        shape="box",
+        baseline_kw=inside,
+        power_min_kw=np.minimum(low, inside),
+        power_max_kw=np.maximum(high, inside),
+        kept_up=_kept(high - inside, rooms[0]),
+        kept_down=_kept(inside - low, rooms[1]),
+    )
+
+
+def _options(problem, node: int, plan, window, share) -> NodeOffer:
+    """:func:`options_offer` of one node with its ``share`` of the limits above it."""
+    market = _market(problem, node, plan, window, share)
     flexibility, baseline = market.flexibility, market.baseline_kw
     first, stop = market.first, market.stop
     whole = market.problem is problem  # a root whose baseline meets every need
@@ -162,56 +278,6 @@ def options_offer(
         options_kw=options,
         option_cost_eur=np.array(costs),
     )
-
-
-def flexibility_offers(
-    problem: ChargingProblem,
-    plan: ChargingPlan | None = None,
-    nodes: Sequence[int | str] | None = None,
-    resolution: timedelta | int | Mapping[int | str, timedelta | int] | None = None,
-    shape: str = "box",
-    window: tuple[int, int] | None = None,
-    rivals: Sequence[int | str] = (),
-) -> list[NodeOffer]:
-    """One deliverable offer per node, jointly deliverable across nodes.
-
-    Every upstream limit's headroom is shared between the offering nodes
-    under it first (:mod:`fera_flex.flexibility.sharing`), so any
-    combination of activations of nodes of which none is under another can
-    be delivered at once.
-
-    Parameters
-    ----------
-    problem : ChargingProblem
-    plan : ChargingPlan, optional
-        The baseline; ``schedule(problem)`` when not given.
-    nodes : sequence of node ids or indices, optional
-        Default: every node with sessions under it.
-    resolution : timedelta or seconds, or a mapping node -> that, optional
-        The ISP length of the offers (of each node), a whole multiple of the
-        slot length (:meth:`NodeOffer.resampled`); default the slot length.
-    shape : {"box", "battery", "options"}
-    window : (first_slot, stop_slot), optional
-        The slots the offers cover (default the whole horizon).
-    rivals : sequence of node ids or indices
-        Nodes offering at the same time beyond ``nodes`` (e.g. made in
-        another call): their shares of the limits above are kept free too.
-    """
-    makers = {"battery": battery_offer, "box": box_offer, "options": options_offer}
-    if shape not in makers:
-        raise InputError("flexibility_offers", "shape", shape, f"must be one of {sorted(makers)}")
-    plan = plan if plan is not None else schedule(problem)
-    if nodes is None:
-        nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
-    indices = problem.node_indices(nodes).tolist()
-    offering = set(indices) | set(problem.node_indices(rivals).tolist())
-    steps = _resolutions(problem, indices, resolution)
-    offers = []
-    for index, step in zip(indices, steps, strict=True):
-        others = sorted(offering - {index})
-        offer = makers[shape](problem, index, plan, window, others)
-        offers.append(offer if step is None else offer.resampled(step))
-    return offers
 
 
 def _resolutions(problem: ChargingProblem, indices: list[int], resolution) -> list:

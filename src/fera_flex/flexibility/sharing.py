@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 
 from fera_flex.scheduling.problem import ChargingProblem
 
-__all__ = ["upstream_share_kw"]
+__all__ = ["upstream_share_kw", "upstream_shares_kw"]
 
 
 def upstream_share_kw(
@@ -74,33 +74,22 @@ def upstream_share_kw(
     ndarray (T,) or None
         The node's limit (never above its own ``node_ev_max_kw``), or None
         when no limit above it can bind.
-
-    Notes
-    -----
-    The shares of every node of one offering set are worked out together
-    and kept for the next call with the same problem, load and set (the
-    offers of :func:`~fera_flex.flexibility.flexibility_offers`, one node
-    after another): one pass over the tree instead of one per node, whose
-    sums over the rivals under each limit made 5,500 nodes quadratic.
     """
-    offering = frozenset(np.asarray(rivals, dtype=np.int64).tolist()) | {int(node)}
-    global _LAST
-    last = _LAST
-    if last is None or last[0] is not problem or last[1] is not load_kw or last[2] != offering:
-        last = (problem, load_kw, offering, _shares(problem, load_kw, offering))
-        _LAST = last  # one assignment: a thread reading it sees the old entry or the new one
-    return last[3][int(node)]
+    offering = [int(node), *np.asarray(rivals, dtype=np.int64).tolist()]
+    return upstream_shares_kw(problem, load_kw, offering)[int(node)]
 
 
-_LAST: tuple | None = None
-"""(problem, load, offering set, shares) of the last call: the offers of one call share it."""
-
-
-def _shares(
-    problem: ChargingProblem, load_kw: NDArray, offering: frozenset
+def upstream_shares_kw(
+    problem: ChargingProblem, load_kw: NDArray, offering: Sequence[int]
 ) -> dict[int, NDArray[np.float64] | None]:
     """Every offering node's limit (see :func:`upstream_share_kw`), or None without one above.
 
+    One pass over the tree for the whole set (the offers of
+    :func:`~fera_flex.flexibility.flexibility_offers`), not one per node, whose
+    sums over the rivals under each limit made 5,500 nodes quadratic.
+
+    Notes
+    -----
     For a node ``x`` under an upstream node ``u``, the rivals that share
     ``u`` are the offering nodes under ``u`` other than ``x``, its offering
     descendants and its offering ancestors below ``u`` (nested ones): their
@@ -110,7 +99,7 @@ def _shares(
     """
     ancestors = problem.ancestors()
     ev_max = problem.node_ev_max_kw
-    nodes = np.array(sorted(offering), dtype=np.int64)
+    nodes = np.unique(np.asarray(offering, dtype=np.int64))
     offers = np.zeros(problem.n_nodes, dtype=bool)
     offers[nodes] = True
     room = np.zeros(ev_max.shape)

@@ -25,6 +25,10 @@ and distances, the 100,000-session congested instance of
   an excess reaches the sink. Searching from the sink explores only what
   can still reach it, which after the cheap exits are full is a small part
   of the network. A caller closes an entry by setting its residual to 0.
+- :func:`reaching` marks the nodes a search reaches from some seeds along
+  the entries whose residual (or mate's residual) exceeds ``tol``: with
+  ``res``, the nodes the seeds can send to; with ``rev``, the nodes that can
+  send to the seeds (after a max flow: the two sides of a minimum cut).
 - :func:`labels` gives every node the smallest seed price it can reach in
   the residual graph (one reverse breadth-first search per seed, seeds in
   increasing price, each node labelled once): the shortest-path distances
@@ -42,7 +46,7 @@ import numpy as np
 
 from fera_flex._jit import jit
 
-__all__ = ["ResidualGraph", "labels", "residual_csr", "route"]
+__all__ = ["ResidualGraph", "labels", "reaching", "residual_csr", "route"]
 
 
 def residual_csr(n_nodes: int, tail, head) -> "ResidualGraph":
@@ -213,6 +217,35 @@ def route(start, to, mate, res, rev, excess, sink, tol):
         if nearest < 0:
             break
     return sent, paths
+
+
+@jit
+def reaching(start, to, weight, seeds, tol):
+    """Nodes reached from ``seeds`` along entries ``k`` with ``weight[k] > tol``, (n,) bool.
+
+    ``weight = res`` follows the residual arcs forwards (where the seeds can
+    send), ``weight = rev`` backwards (which nodes can send to the seeds).
+    """
+    n = start.size - 1
+    seen = np.zeros(n, np.bool_)
+    queue = np.empty(n, np.int64)
+    tail_q = 0
+    for s in seeds:
+        if not seen[s]:
+            seen[s] = True
+            queue[tail_q] = s
+            tail_q += 1
+    head_q = 0
+    while head_q < tail_q:
+        v = queue[head_q]
+        head_q += 1
+        for k in range(start[v], start[v + 1]):
+            w = to[k]
+            if weight[k] > tol and not seen[w]:
+                seen[w] = True
+                queue[tail_q] = w
+                tail_q += 1
+    return seen
 
 
 @jit

@@ -2,7 +2,8 @@
 
 :func:`route` augments one shortest path at a time (Edmonds and Karp), found
 by a fresh breadth-first search from every node with an excess;
-:func:`labels` runs one reverse search per seed. Same contracts as the
+:func:`labels` runs one reverse search per seed; :func:`reaching` is a
+depth-first search over a set. Same contracts as the
 kernels; slow, for the tests that compare the two. They read ``res`` only,
 so ``rev`` is checked against it, not relied on.
 """
@@ -58,3 +59,18 @@ def labels(start, to, mate, res, seed_node, seed_price, sink, tol):
                     label[w] = price
                     queue.append(w)
     return label
+
+
+def reaching(start, to, weight, seeds, tol):
+    """Same contract as :func:`fera_flex.network._augment.reaching`."""
+    seen = {int(s) for s in seeds}
+    stack = list(seen)
+    while stack:
+        v = stack.pop()
+        for k in range(start[v], start[v + 1]):
+            if weight[k] > tol and int(to[k]) not in seen:
+                seen.add(int(to[k]))
+                stack.append(int(to[k]))
+    mask = np.zeros(len(start) - 1, dtype=bool)
+    mask[list(seen)] = True
+    return mask

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from fera_flex.scheduling.objective import (
     ChargeSegments,
@@ -54,7 +54,7 @@ from fera_flex.scheduling.objective import (
 from fera_flex.scheduling.problem import ChargingProblem
 from fera_flex.scheduling.standard_form import Stage, StageGoal, capped_energy_range
 
-__all__ = ["ChargingNetwork", "binding_limits", "non_flow_feature"]
+__all__ = ["ChargingNetwork", "binding_limits", "non_flow_feature", "non_flow_features"]
 
 SOURCE, HUB, SINK = 0, 1, 2
 _FIXED_NODES = 3
@@ -181,13 +181,14 @@ class ChargingNetwork:
 
     @classmethod
     def of(
-        cls, problem: ChargingProblem, options: ObjectiveOptions, root_slots: bool = False
+        cls, problem: ChargingProblem, options: ObjectiveOptions, measured: ArrayLike = ()
     ) -> "ChargingNetwork":
         """Build the network of a (V1G) problem; see the module documentation.
 
-        With ``root_slots`` every (root node, slot) is a limit node whether
-        its limit binds or not, so the root's limit arcs carry the
-        aggregate load per slot (the flexibility oracles fix or price them).
+        Every (node, slot) ``measured`` (node indices: all their slots, or an
+        (m, T) mask) is a limit node whether its limit binds or not, so its
+        limit arc carries the node's load in the slot (the flexibility
+        oracles fix, price or move them).
         """
         need, top = capped_energy_range(problem)
         unit = money_unit_eur_per_kwh(problem, options)
@@ -196,8 +197,8 @@ class ChargingNetwork:
         node_binds, evse_binds = binding_limits(problem)
         banded = np.isfinite(problem.node_target_min_kw) | np.isfinite(problem.node_target_max_kw)
         node_binds |= banded
-        if root_slots:
-            node_binds[problem.node_parent < 0] = True
+        measured = np.asarray(measured)
+        node_binds[measured if measured.dtype == bool else measured.astype(np.int64)] = True
         shared = problem.evse_of_session >= 0
         ancestors = problem.ancestors()
 
@@ -354,14 +355,29 @@ def binding_limits(problem: ChargingProblem) -> tuple[NDArray[np.bool_], NDArray
 
 def non_flow_feature(problem: ChargingProblem) -> str | None:
     """The first feature of a problem that no flow network can pose, or None."""
-    features = (
-        ((problem.discharge_max_kw > 0).any(), "V2G discharge"),
-        ((problem.power_min_kw > 0).any(), "minimum charging rates (a MILP)"),
-        (np.isfinite(problem.phase_current_max_a).any(), "per-phase current limits"),
-        (np.isfinite(problem.curve_a_kw).any(), "power curves (battery-level rows)"),
-        ((problem.node_ev_min_kw > 0).any(), "node lower bounds above 0 kW"),
+    present = (
+        name
+        for name, sessions, nodes in non_flow_features(problem)
+        if sessions.any() or nodes.any()
     )
-    return next((feature for present, feature in features if present), None)
+    return next(present, None)
+
+
+def non_flow_features(problem: ChargingProblem) -> list[tuple[str, NDArray, NDArray]]:
+    """Each feature no flow network can pose: its name, the sessions (n,) and nodes (m,) with it."""
+    no_session = np.zeros(problem.n_sessions, dtype=bool)
+    no_node = np.zeros(problem.n_nodes, dtype=bool)
+    return [
+        ("V2G discharge", (problem.discharge_max_kw > 0).any(axis=1), no_node),
+        ("minimum charging rates (a MILP)", problem.power_min_kw > 0, no_node),
+        (
+            "per-phase current limits",
+            no_session,
+            np.isfinite(problem.phase_current_max_a).any(axis=1),
+        ),
+        ("power curves (battery-level rows)", np.isfinite(problem.curve_a_kw).any(axis=1), no_node),
+        ("node lower bounds above 0 kW", no_session, (problem.node_ev_min_kw > 0).any(axis=1)),
+    ]
 
 
 def _signature(network: "ChargingNetwork") -> int:
