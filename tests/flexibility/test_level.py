@@ -52,7 +52,6 @@ def test_the_widest_fraction_is_in_the_set_and_a_little_more_is_not(seed, up):
     net_kw, load = _baseline(plan)
     shares = upstream_shares_kw(problem, load, offering(problem))
     first, stop = 2, 8
-    free = np.full(problem.n_slots, np.inf)
     for group in levels(problem):
         network = LevelNetwork(problem, net_kw, group, [shares[k] for k in group])
         least, most = network.slot_power_range_kw(first, stop)
@@ -62,19 +61,22 @@ def test_the_widest_fraction_is_in_the_set_and_a_little_more_is_not(seed, up):
         for row, node in enumerate(group.tolist()):
             flexibility = _market(problem, node, plan, (first, stop), shares[node]).flexibility
 
-            def reached(scale, row=row, flexibility=flexibility):
-                bound = -free if up else free.copy()
-                bound[first:stop] = baseline[row] + (scale if up else -scale) * room[row]
-                # x >= bound on the window going up, x <= bound going down
-                return flexibility.within(bound, free) if up else flexibility.within(-free, bound)
-
             if room[row].sum() == 0:
                 continue
-            assert reached(fraction[row] * (1 - 1e-7)), (node, fraction[row])
+            moved = (first, stop, baseline[row], room[row], up)
+            assert reached(flexibility, *moved, fraction[row] * (1 - 1e-7)), (node, fraction[row])
             # more by 1e-5 kWh over the window: beyond the oracles' tolerance (1e-9 of the needs)
             more = fraction[row] + max(1e-4, 1e-5 / (room[row].sum() * problem.grid.dt_h))
             if more < 1:
-                assert not reached(more), (node, fraction[row])
+                assert not reached(flexibility, *moved, more), (node, fraction[row])
+
+
+def reached(flexibility, first, stop, baseline, room, up, scale):
+    """Whether a member is at least (``up``) or at most the baseline moved by ``scale room``."""
+    free = np.full(flexibility.grid.n, np.inf)
+    bound = -free if up else free.copy()
+    bound[first:stop] = baseline + (scale if up else -scale) * room
+    return flexibility.within(bound, free) if up else flexibility.within(-free, bound)
 
 
 @pytest.mark.parametrize("seed", range(4))
