@@ -192,7 +192,7 @@ def _offers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problem = ChargingProblem.from_scenario(scenario)
     window = None if args.window is None else parse_window(args.window, problem.grid)
     if args.node is None:
-        nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
+        nodes = problem.nodes_with_sessions().tolist()
     else:
         nodes = [problem.node_index(node) for node in args.node]
     prepared = None if fmt.prepare is None else fmt.prepare(args, scenario, problem, nodes)

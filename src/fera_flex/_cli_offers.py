@@ -141,7 +141,7 @@ def make_offer(problem, plan, node: int, shape: str, window: tuple[int, int] | N
     """
     from fera_flex.flexibility.offers import flexibility_offers
 
-    offering = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
+    offering = problem.nodes_with_sessions().tolist()
     (offer,) = flexibility_offers(
         problem, plan, nodes=[node], shape=shape, window=window, rivals=offering
     )

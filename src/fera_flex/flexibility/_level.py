@@ -39,6 +39,9 @@ Only for sets that are g-polymatroids
 (:func:`~fera_flex.flexibility.aggregate.exact_nodes`).
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -131,28 +134,39 @@ class LevelNetwork:
         route(graph.start, graph.to, graph.mate, res, rev, excess, SINK, self._tol)
 
     def slot_power_range_kw(self, first: int, stop: int) -> tuple[NDArray, NDArray]:
-        """Least and most power [kW] (k, W) of each node in each slot ``first <= t < stop``."""
-        graph = self._graph
+        """Least and most power [kW] (k, W) of each node in each slot ``first <= t < stop``.
+
+        The slots' questions are independent: they run on up to one thread
+        per core (the kernel releases the GIL).
+        """
         least = np.zeros((self.nodes.size, stop - first))
         most = np.zeros_like(least)
-        for t in range(first, stop):
-            at, others = self._slot == t, self._slot != t
-            rows = self._row[at]
-            # b({t}): the other exits give up their flow, the source gives more, all leave by t
-            res, rev, excess = self._fresh()
-            self._set(res, rev, self._exit[others], 0.0)
-            excess[self._root[others]] = self._x[others]
-            excess[SOURCE] = self._big
-            self._set(res, rev, self._back, 0.0, backward=True)  # no less energy in all
-            self._route(res, rev, excess)
-            most[rows, t - first] = res[graph.backward[self._exit[at]]]
-            # p({t}): slot t's exit gives up its flow, which leaves by the others or goes back
-            res, rev, excess = self._fresh()
-            self._set(res, rev, self._exit[at], 0.0)
-            excess[self._root[at]] = self._x[at]
-            self._route(res, rev, excess)
-            least[rows, t - first] = excess[self._root[at]]
+        workers = min(stop - first, len(os.sched_getaffinity(0)))
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            for t, (rows, low, high) in zip(
+                range(first, stop), pool.map(self._slot_extremes, range(first, stop)), strict=True
+            ):
+                least[rows, t - first], most[rows, t - first] = low, high
         return least / self.dt_h, most / self.dt_h
+
+    def _slot_extremes(self, t: int) -> tuple[NDArray, NDArray, NDArray]:
+        """The nodes with an exit at ``t``, and their ``p({t})`` and ``b({t})`` [kWh]."""
+        graph = self._graph
+        at, others = self._slot == t, self._slot != t
+        # b({t}): the other exits give up their flow, the source gives more, all leave by t
+        res, rev, excess = self._fresh()
+        self._set(res, rev, self._exit[others], 0.0)
+        excess[self._root[others]] = self._x[others]
+        excess[SOURCE] = self._big
+        self._set(res, rev, self._back, 0.0, backward=True)  # no less energy in all
+        self._route(res, rev, excess)
+        most = res[graph.backward[self._exit[at]]]
+        # p({t}): slot t's exit gives up its flow, which leaves by the others or goes back
+        res, rev, excess = self._fresh()
+        self._set(res, rev, self._exit[at], 0.0)
+        excess[self._root[at]] = self._x[at]
+        self._route(res, rev, excess)
+        return self._row[at], excess[self._root[at]], most
 
     def widest_fraction(self, first: int, stop: int, room_kw: NDArray, up: bool) -> NDArray:
         """The largest ``lam`` in [0, 1] per node (k,) with the baseline moved by ``lam room_kw``.

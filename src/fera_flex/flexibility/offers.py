@@ -176,7 +176,7 @@ def flexibility_offers(
             "flexibility_offers", "shape", shape, f"must be one of {sorted({*makers, 'box'})}"
         )
     if nodes is None:
-        nodes = [k for k in range(problem.n_nodes) if problem.sessions_under(k).size]
+        nodes = problem.nodes_with_sessions()
     indices = problem.node_indices(nodes).tolist()
     _window(problem, window)  # a bad window fails before any schedule is made
     plan = _baseline_plan(problem, plan)

@@ -976,13 +976,23 @@ class ChargingProblem:
         )
 
     def ancestors(self) -> NDArray[np.int64]:
-        """Ancestors: row ``k`` is node ``k``, its parent, ..., the root, then -1."""
-        m = self.n_nodes
-        chain = [np.arange(m)]
-        while (chain[-1] >= 0).any():
-            current = chain[-1]
-            chain.append(np.where(current >= 0, self.node_parent[np.maximum(current, 0)], -1))
-        return np.stack(chain[:-1], axis=1)
+        """Ancestors: row ``k`` is node ``k``, its parent, ..., the root, then -1 (read-only)."""
+
+        def chain_of_parents():
+            chain = [np.arange(self.n_nodes)]
+            while (chain[-1] >= 0).any():
+                current = chain[-1]
+                chain.append(np.where(current >= 0, self.node_parent[np.maximum(current, 0)], -1))
+            return _frozen(np.stack(chain[:-1], axis=1))
+
+        return self._derived_value("ancestors", chain_of_parents)
+
+    def nodes_with_sessions(self) -> NDArray[np.int64]:
+        """Indices of the nodes with a session attached to them or below them, in index order."""
+        chain = self.ancestors()[self.node_of_session]
+        under = np.zeros(self.n_nodes, dtype=bool)
+        under[chain[chain >= 0]] = True
+        return np.flatnonzero(under)
 
     def subtree_sum(self, per_node: Any) -> NDArray[np.float64]:
         """Sum a per-node array ``(m, ...)`` over each node's subtree (itself and descendants)."""
