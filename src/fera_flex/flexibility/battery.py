@@ -64,10 +64,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from fera_flex.flexibility._level import widest_boxes_kw
 from fera_flex.flexibility.offer import (
     NodeOffer,
-    _baseline,
     _kept,
     _Market,
     _market,
@@ -95,27 +93,28 @@ SHARE_FLOOR = 1e-12
 """Change of a fill-level share between slots below which it is float rounding (kept at 0)."""
 
 
-def battery_of(problem: ChargingProblem, node: int, plan, window, share) -> NodeOffer:
-    """The battery offer of a node (see the module documentation) with its ``share``.
+def battery_of(problem: ChargingProblem, node: int, plan, window, share, box) -> NodeOffer:
+    """The battery offer of a node (see the module documentation).
 
     ``share``: the node's EV limit cut to its share of the limits above it
     (:func:`~fera_flex.flexibility.sharing.upstream_shares_kw`), or None;
+    ``box``: for an exact set, its rooms and widest box (room up, room down,
+    width up, width down [kW] over the window,
+    :func:`~fera_flex.flexibility._level.widest_boxes_kw`), else None.
     :func:`fera_flex.flexibility.battery_offer` is the public form.
     """
     market = _market(problem, node, plan, window, share)
     flexibility, baseline = market.flexibility, market.baseline_kw
     first, stop = market.first, market.stop
     dt_h = market.problem.grid.dt_h
-    if flexibility.exact:  # the rooms, and the exact box, a battery too (fill level: its sums)
-        net_kw, load = _baseline(plan)
-        boxes = widest_boxes_kw(problem, net_kw, load, np.array([node]), [share], first, stop)
-        room_up, room_down, up_kw, down_kw = (values[0] for values in boxes)
+    if box is not None:
+        room_up, room_down, up_kw, down_kw = box
     else:
         room_up, room_down = (
             room[first:stop] for room in _rooms(flexibility, baseline, first, stop)
         )
     bands = _Witness(market).bands(room_up, room_down)
-    if flexibility.exact:
+    if box is not None:  # the exact box is a battery too (its fill level: its band's sums)
         box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
         bands = max(bands, box, key=lambda b: _kept_score(b, room_up, room_down, dt_h))
     up, down, fill_high, fill_low = bands

@@ -170,11 +170,9 @@ def flexibility_offers(
         Nodes offering at the same time beyond ``nodes`` (e.g. made in
         another call): their shares of the limits above are kept free too.
     """
-    makers = {"battery": battery_of, "options": _options}
-    if shape not in {*makers, "box"}:
-        raise InputError(
-            "flexibility_offers", "shape", shape, f"must be one of {sorted({*makers, 'box'})}"
-        )
+    shapes = ("battery", "box", "options")
+    if shape not in shapes:
+        raise InputError("flexibility_offers", "shape", shape, f"must be one of {list(shapes)}")
     if nodes is None:
         nodes = problem.nodes_with_sessions()
     indices = problem.node_indices(nodes).tolist()
@@ -183,37 +181,44 @@ def flexibility_offers(
     offering = indices + problem.node_indices(rivals).tolist()
     shares = upstream_shares_kw(problem, _baseline(plan)[1], offering)
     steps = _resolutions(problem, indices, resolution)
+    boxes = _exact_boxes(problem, plan, indices, window, shares) if shape != "options" else {}
     if shape == "box":
-        offers = _boxes(problem, plan, indices, window, shares)
+        offers = [_box_offer(problem, k, plan, window, shares[k], boxes.get(k)) for k in indices]
+    elif shape == "battery":
+        offers = [battery_of(problem, k, plan, window, shares[k], boxes.get(k)) for k in indices]
     else:
-        offers = [makers[shape](problem, k, plan, window, shares[k]) for k in indices]
+        offers = [_options(problem, k, plan, window, shares[k]) for k in indices]
     return [
         offer if step is None else offer.resampled(step)
         for offer, step in zip(offers, steps, strict=True)
     ]
 
 
-def _boxes(problem, plan, indices: list[int], window, shares) -> list[NodeOffer]:
-    """The box offers of ``indices``: the exact sets level by level, the others one by one."""
+def _exact_boxes(problem, plan, indices: list[int], window, shares) -> dict[int, tuple]:
+    """Rooms and widest box (:func:`~fera_flex.flexibility._level.widest_boxes_kw`) per exact node.
+
+    Node -> (room up, room down, width up, width down) [kW] (W,) each, for
+    the nodes of ``indices`` whose sets are g-polymatroids, level by level.
+    """
     first, stop = _window(problem, window)
     net_kw, load = _baseline(plan)
     nodes = np.asarray(indices, dtype=np.int64)
-    exact = exact_nodes(problem, nodes)
-    offers: dict[int, NodeOffer] = {}
-    together = nodes[exact]
-    room_up, room_down, up, down = widest_boxes_kw(
-        problem, net_kw, load, together, [shares[k] for k in together.tolist()], first, stop
-    )
-    for row, node in enumerate(together.tolist()):
-        rooms = (room_up[row], room_down[row])
-        offers[node] = _box(problem, node, load[node], first, stop, rooms, (up[row], down[row]))
-    for node in nodes[~exact].tolist():
-        market = _market(problem, node, plan, window, shares[node])
-        inside = slice(first, stop)
-        rooms = tuple(room[inside] for room in _rooms(market.flexibility, load[node], first, stop))
-        widths = witness_box_kw(market, rooms)
-        offers[node] = _box(problem, node, load[node], first, stop, rooms, widths)
-    return [offers[node] for node in indices]
+    exact = nodes[exact_nodes(problem, nodes)]
+    limits = [shares[k] for k in exact.tolist()]
+    rooms = widest_boxes_kw(problem, net_kw, load, exact, limits, first, stop)
+    return {node: tuple(values[row] for values in rooms) for row, node in enumerate(exact.tolist())}
+
+
+def _box_offer(problem, node: int, plan, window, share, box) -> NodeOffer:
+    """A node's box offer: from its exact ``box`` (rooms and widths), or by the witness LP."""
+    first, stop = _window(problem, window)
+    load = _baseline(plan)[1][node]
+    if box is not None:
+        return _box(problem, node, load, first, stop, box[:2], box[2:])
+    market = _market(problem, node, plan, window, share)
+    inside = slice(first, stop)
+    rooms = tuple(room[inside] for room in _rooms(market.flexibility, load, first, stop))
+    return _box(problem, node, load, first, stop, rooms, witness_box_kw(market, rooms))
 
 
 def _box(problem, node: int, baseline_kw, first: int, stop: int, rooms, widths) -> NodeOffer:
