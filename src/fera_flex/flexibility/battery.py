@@ -104,15 +104,13 @@ def battery_of(problem: ChargingProblem, node: int, plan, window, share, box) ->
     :func:`fera_flex.flexibility.battery_offer` is the public form.
     """
     market = _market(problem, node, plan, window, share)
-    flexibility, baseline = market.flexibility, market.baseline_kw
-    first, stop = market.first, market.stop
+    baseline, first, stop = market.baseline_kw, market.first, market.stop
     dt_h = market.problem.grid.dt_h
     if box is not None:
         room_up, room_down, up_kw, down_kw = box
-    else:
-        room_up, room_down = (
-            room[first:stop] for room in _rooms(flexibility, baseline, first, stop)
-        )
+    else:  # the set's own per-slot extremes (an LP each)
+        rooms = _rooms(market.flexibility, baseline, first, stop)
+        room_up, room_down = (room[first:stop] for room in rooms)
     bands = _Witness(market).bands(room_up, room_down)
     if box is not None:  # the exact box is a battery too (its fill level: its band's sums)
         box = (up_kw, down_kw, np.cumsum(up_kw) * dt_h, np.cumsum(down_kw) * dt_h)
@@ -121,7 +119,7 @@ def battery_of(problem: ChargingProblem, node: int, plan, window, share, box) ->
     inside = baseline[first:stop]
     cumulative = np.cumsum(inside) * dt_h
     return NodeOffer(
-        node_id=flexibility.node_id,
+        node_id=problem.node_ids[node],
         grid=_window_grid(market.problem, first, stop),
         window=(first, stop),
         shape="battery",

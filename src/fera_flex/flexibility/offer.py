@@ -10,6 +10,7 @@ load, the window, each slot's own room and the fractions an offer keeps.
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 from weakref import ref
 
 import numpy as np
@@ -256,8 +257,6 @@ class _Market:
         The node in ``problem``.
     net_kw : ndarray (n, T)
         The baseline's net power of ``problem``'s sessions [kW].
-    flexibility : NodeFlexibility
-        The node's set in ``problem``.
     baseline_kw : ndarray (T,)
         The node's baseline load [kW].
     first, stop : int
@@ -269,11 +268,15 @@ class _Market:
     problem: ChargingProblem
     node: int
     net_kw: NDArray[np.float64]
-    flexibility: NodeFlexibility
     baseline_kw: NDArray[np.float64]
     first: int
     stop: int
     plan: ChargingPlan
+
+    @cached_property
+    def flexibility(self) -> NodeFlexibility:
+        """The node's set in ``problem`` (made when first asked for)."""
+        return aggregate(self.problem, self.node)
 
 
 def _market(problem, node: int, plan: ChargingPlan, window, share) -> _Market:
@@ -301,7 +304,6 @@ def _market(problem, node: int, plan: ChargingPlan, window, share) -> _Market:
         problem=market,
         node=at,
         net_kw=net_kw[sessions],
-        flexibility=aggregate(market, at),
         baseline_kw=load[node],
         first=first,
         stop=stop,
