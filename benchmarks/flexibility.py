@@ -2,7 +2,8 @@
 
 Run with ``.venv/bin/python benchmarks/flexibility.py`` (``--quick`` for a
 smoke run; ``--sizes`` for the one-node rows, ``--lp-max`` the largest N
-given to the LP baseline there).
+given to the LP baseline there, ``--offers-sizes`` and ``--offer-shapes``
+for the offers rows).
 
 Rows, T = 96 quarter-hours:
 
@@ -150,12 +151,12 @@ def disaggregate_rows(n, repeats, with_lp):
     ]
 
 
-def offers_rows(n):
+def offers_rows(n, shapes):
     """One row per shape: every node's offer of ``random_problem(n)``."""
     problem = random_problem(n, T, seed=0)
     plan = ff.schedule(problem)
     rows = []
-    for shape in ("box", "battery", "options"):
+    for shape in shapes:
         seconds, offers = timed(
             lambda s=shape: flexibility_offers(problem, plan, shape=s, window=(32, 40)), 1
         )
@@ -197,6 +198,7 @@ def main():
     parser.add_argument("--lp-max", type=int, default=10_000)
     parser.add_argument("--disaggregate-sizes")
     parser.add_argument("--offers-sizes")
+    parser.add_argument("--offer-shapes", default="box,battery,options")
     parser.add_argument("--repeats", type=int)
     args = parser.parse_args()
     sizes = [int(v) for v in (args.sizes or ("1000" if args.quick else "10000,100000")).split(",")]
@@ -225,7 +227,7 @@ def main():
     for n in dis_sizes:
         report(disaggregate_rows(n, repeats, n <= args.lp_max))
     for n in offer_sizes:
-        report(offers_rows(n))
+        report(offers_rows(n, args.offer_shapes.split(",")))
     print("disaggregate 'value' is the plan's objective (LP column: HiGHS on the same dispatch);")
     print("offers 'value' is the mean of (kept_up + kept_down) / 2 over the nodes")
     print()
