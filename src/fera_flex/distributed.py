@@ -55,6 +55,7 @@ from typing import Any
 from fera_flex.errors import FeraFlexError, InputError
 from fera_flex.flexibility.offers import NodeOffer, flexibility_offers
 from fera_flex.models.scenario import Scenario
+from fera_flex.network import min_cost_flow
 from fera_flex.scheduling.objective import ObjectiveOptions
 from fera_flex.scheduling.plan import ChargingPlan
 from fera_flex.scheduling.problem import ChargingProblem
@@ -280,11 +281,12 @@ def warm_up() -> dict[str, Any]:
     """Compile fera_flex's numba kernels in this process (once per worker: about 10 s).
 
     Builds a tiny scenario's problem (the profile kernels), schedules a tiny
-    problem and makes its root's box offer (the network simplex of the
-    flexibility oracles, which the ``flow`` backend shares: ``method="auto"``
-    takes it for sites whose shared limits cannot bind). Pass it as a
-    process pool's ``initializer``; :func:`dask_executor` runs it on every
-    Dask worker.
+    problem and makes its root's box offer (the augmenting paths of the
+    flow backend and the offers), and solves a two-arc min-cost flow (the
+    network simplex, which the ``flow`` backend takes for costs that are not
+    one price per slot, and the flexibility oracles for some checks). Pass it
+    as a process pool's ``initializer``; :func:`dask_executor` runs it on
+    every Dask worker.
 
     Returns
     -------
@@ -300,6 +302,7 @@ def warm_up() -> dict[str, Any]:
     ChargingProblem.from_scenario(generate(n_evses=2, n_slots=8, seed=0))
     problem = random_problem(6, n_slots=8, seed=0)
     flexibility_offers(problem, schedule(problem), nodes=[0])
+    min_cost_flow([0, 1], [1, 0], [0.0, 0.0], [1.0, 1.0], [1.0, -2.0], [0.0, 0.0])
     return {
         "worker": _worker(),
         "numba_threads": numba.config.NUMBA_NUM_THREADS,

@@ -141,8 +141,7 @@ class LevelNetwork:
         """
         least = np.zeros((self.nodes.size, stop - first))
         most = np.zeros_like(least)
-        workers = min(stop - first, len(os.sched_getaffinity(0)))
-        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        with ThreadPoolExecutor(max_workers=min(stop - first, _cores())) as pool:
             for t, (rows, low, high) in zip(
                 range(first, stop), pool.map(self._slot_extremes, range(first, stop)), strict=True
             ):
@@ -275,14 +274,21 @@ def widest_boxes_kw(
     return rooms[0], rooms[1], rooms[2], rooms[3]
 
 
-class _Market:
+def _cores() -> int:
+    """The cores this process may run on (Linux: its affinity; elsewhere all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+class _LevelMarket:
     """The level's problem: its sessions' ``owner`` node (n,) and baseline power (n, T)."""
 
     def __init__(self, problem, owner, net_kw):
         self.problem, self.owner, self.net_kw = problem, owner, net_kw
 
 
-def _market_problem(problem: ChargingProblem, net_kw, nodes, limit_kw) -> _Market:
+def _market_problem(problem: ChargingProblem, net_kw, nodes, limit_kw) -> _LevelMarket:
     """The sessions under ``nodes``, the limits above lifted, the nodes' cut, short needs lowered.
 
     Target bands are dropped too: the sets ignore them (they are aims, not limits).
@@ -309,7 +315,7 @@ def _market_problem(problem: ChargingProblem, net_kw, nodes, limit_kw) -> _Marke
         energy_min_kwh=np.minimum(problem.energy_min_kwh[rows], delivered),
         energy_max_kwh=problem.energy_max_kwh[rows],
     )
-    return _Market(market, owner, net_kw[rows])
+    return _LevelMarket(market, owner, net_kw[rows])
 
 
 def _baseline_flow(network: ChargingNetwork, energy_kwh: NDArray, lower, upper) -> NDArray:
