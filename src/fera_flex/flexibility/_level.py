@@ -78,7 +78,7 @@ class LevelNetwork:
 
     def __init__(self, problem: ChargingProblem, net_kw: NDArray, nodes: NDArray, limit_kw) -> None:
         self.nodes = np.asarray(nodes, dtype=np.int64)
-        self.n_slots, self.dt_h = problem.n_slots, problem.grid.dt_h
+        self.dt_h = problem.grid.dt_h
         market = _market_problem(problem, net_kw, self.nodes, limit_kw)
         # a node's (node, slot) is measured where some session under it can draw
         present = market.problem.node_power_max_kw > 0

@@ -691,6 +691,12 @@ class ChargingProblem:
             if items.shape != (self.n_sessions,):
                 raise InputError(where, "sessions", f"shape {items.shape}", "mask of wrong shape")
             return np.flatnonzero(items)
+        if isinstance(items, np.ndarray) and items.dtype.kind in "iu":  # indices: checked at once
+            outside = (items < 0) | (items >= self.n_sessions)
+            if outside.any():
+                item = items[np.argmax(outside)]
+                raise InputError(where, "sessions", item, "no such session index")
+            return items.astype(np.int64)
         rows = []
         index = {session_id: row for row, session_id in enumerate(self.session_ids)}
         for item in items:
